@@ -1,0 +1,57 @@
+# DynVision front door. `make help` lists the targets; every target delegates to a script or tool.
+.DEFAULT_GOAL := help
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+EXP    ?= contrast
+PKG    ?=
+BUMP   ?=
+
+.PHONY: help install test lint format build version clean experiment experiments dryrun dag report cluster cluster-all cluster-status
+
+help: ## List the targets with a one-line description
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## Create .venv, install system packages and the four packages (editable) with dev tools
+	bash scripts/install.sh
+
+test: ## Run every test (all packages and the cross-package tests)
+	$(BIN)/pytest
+
+lint: ## Check style with ruff
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: ## Format and fix the code with ruff
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+build: ## Build a wheel and an sdist of each package into dist/
+	for pkg in packages/*/; do $(BIN)/python -m build --outdir dist "$$pkg" || exit 1; done
+
+version: ## Show each package's version; bump one with PKG=models BUMP=minor
+	bash scripts/version.sh $(PKG) $(BUMP)
+
+clean: ## Remove builds and caches (never data/, models/ or reports/)
+	rm -rf dist build .pytest_cache .ruff_cache && find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+experiment: ## Run one experiment end to end: make experiment EXP=contrast
+	@echo "make experiment: not yet available (the workflow package is still being built)"; exit 2
+
+experiments: ## Run every experiment in configs/config_experiments.yaml
+	@echo "make experiments: not yet available (the workflow package is still being built)"; exit 2
+
+dryrun: ## Show what an experiment would run: make dryrun EXP=contrast
+	@echo "make dryrun: not yet available (the workflow package is still being built)"; exit 2
+
+dag: ## Draw an experiment's job graph to reports/dag_<EXP>.pdf
+	@echo "make dag: not yet available (the workflow package is still being built)"; exit 2
+
+report: ## Build the browsable HTML report of all experiments
+	@echo "make report: not yet available (the workflow package is still being built)"; exit 2
+
+cluster: ## Run one experiment on SLURM: make cluster EXP=contrast
+	@echo "make cluster: not yet available (the cluster profile is still being built)"; exit 2
+
+cluster-all: ## Run all experiments on SLURM (./cluster/snakecharm.sh -j100 all_experiments)
+	@echo "make cluster-all: not yet available (the cluster profile is still being built)"; exit 2
+
+cluster-status: ## Show this user's SLURM jobs
+	@echo "make cluster-status: not yet available (the cluster profile is still being built)"; exit 2

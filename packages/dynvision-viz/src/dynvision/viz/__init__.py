@@ -1,0 +1,5 @@
+"""dynvision.viz."""
+
+from dynvision.viz.__about__ import __version__
+
+__all__ = ["__version__"]
