@@ -23,7 +23,7 @@ def about_version(package_dir: Path, name: str) -> str:
 def test_import_models_pulls_in_no_sibling_dependency() -> None:
     code = (
         "import sys, dynvision.models\n"
-        f"print(','.join(m for m in {HEAVY_FOR_MODELS + ['lightning', 'pytorch_lightning', 'torchvision']!r} "
+        f"print(','.join(m for m in {[*HEAVY_FOR_MODELS, 'lightning', 'pytorch_lightning', 'torchvision']!r} "
         "if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
