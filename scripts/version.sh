@@ -13,5 +13,5 @@ if [ $# -ge 1 ] && [ -n "$1" ]; then
   exit 0
 fi
 for pkg in packages/*/; do
-  printf '%-22s %s\n' "$(basename "$pkg")" "$(cd "$pkg" && "$hatch" version)"
+  printf "%-22s %s\n" "$(basename "$pkg")" "$(cd "$pkg" && "$hatch" version 2>/dev/null)"
 done
