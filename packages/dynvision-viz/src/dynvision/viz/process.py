@@ -1,0 +1,240 @@
+"""From test outputs to tidy tables: one test -> per-(sample, time, area) rows; many tests -> one experiment table.
+
+Both steps stream their input in chunks and append CSV to a temporary file that is renamed at the end, so memory
+stays bounded by the chunk size (not by the sweep size) and a crash never leaves a half-written table behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dynvision.viz.contract import (
+    SIDECAR_OPTIONAL,
+    DataContractError,
+    TestResponses,
+    check_output_columns,
+    iter_test_outputs,
+    load_responses,
+    load_sidecar,
+    read_header,
+    sidecar_path,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CHUNKSIZE = 500_000
+FRONT_COLUMNS = ("model_name", "seed", "status", "data_name", "data_loader", "data_group")
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to `target` that replaces `target` only when the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def tidy_chunk(outputs: pd.DataFrame, dt: float, responses: TestResponses | None = None) -> pd.DataFrame:
+    """Turn rows of a test-output table into tidy rows, one per area when responses are given.
+
+    `correct` compares the guess with the first label shown, so accuracy stays defined on blank frames
+    (label -1), where a recurrent model may still hold the answer.
+    """
+    import pandas as pd
+
+    tidy = outputs.copy()
+    tidy.insert(2, "time_ms", tidy["times_index"].to_numpy() * dt)
+    tidy["stimulus_on"] = tidy["label_index"].to_numpy() >= 0
+    tidy["correct"] = (tidy["guess_index"].to_numpy() == tidy["first_label_index"].to_numpy()).astype(np.int8)
+    if responses is None:
+        return tidy
+    samples, times = tidy["sample_index"].to_numpy(), tidy["times_index"].to_numpy()
+    if samples.min() < 0 or samples.max() >= responses.n_samples:
+        raise DataContractError(
+            f"sample_index {samples.min()}..{samples.max()} exceeds the {responses.n_samples} samples of the responses"
+        )
+    if times.min() < 0 or times.max() >= responses.n_timesteps:
+        raise DataContractError(
+            f"times_index {times.min()}..{times.max()} exceeds the {responses.n_timesteps} time steps of the responses"
+        )
+    per_area = []
+    for area in responses.areas:
+        part = tidy.copy()
+        part.insert(3, "area", area)
+        part["response_mean"] = responses.mean[area][samples, times]
+        part["response_std"] = responses.std[area][samples, times]
+        per_area.append(part)
+    return pd.concat(per_area, ignore_index=True)
+
+
+def iter_tidy_test(
+    outputs_path: str | Path,
+    responses_path: str | Path | None = None,
+    *,
+    dt: float | None = None,
+    chunksize: int = CHUNKSIZE,
+) -> Iterator[pd.DataFrame]:
+    """Yield the tidy table of one test chunk by chunk.
+
+    dt (ms per time step) comes from the argument, else the responses file, else the sidecar config.
+    """
+    responses = load_responses(responses_path) if responses_path is not None else None
+    if dt is None:
+        dt = responses.dt if responses is not None else load_sidecar(outputs_path, required=False).get("dt")
+    if dt is None:
+        raise DataContractError(f"{outputs_path}: dt is unknown (give dt, a responses file or a sidecar with dt)")
+    n_rows = 0
+    for chunk in iter_test_outputs(outputs_path, chunksize=chunksize):
+        n_rows += len(chunk)
+        yield tidy_chunk(chunk, float(dt), responses)
+    if responses is not None and n_rows != responses.n_samples * responses.n_timesteps:
+        raise DataContractError(
+            f"{outputs_path}: has {n_rows} rows but the responses hold {responses.n_samples} samples x "
+            f"{responses.n_timesteps} time steps = {responses.n_samples * responses.n_timesteps}"
+        )
+
+
+def tidy_test(
+    outputs_path: str | Path, responses_path: str | Path | None = None, *, dt: float | None = None
+) -> pd.DataFrame:
+    """Return the whole tidy table of one test (see `iter_tidy_test`)."""
+    import pandas as pd
+
+    return pd.concat(list(iter_tidy_test(outputs_path, responses_path, dt=dt)), ignore_index=True)
+
+
+def process_test(
+    outputs_path: str | Path,
+    output: str | Path,
+    responses_path: str | Path | None = None,
+    *,
+    dt: float | None = None,
+    chunksize: int = CHUNKSIZE,
+) -> int:
+    """Write the tidy table of one test to `output` (CSV) and carry its sidecar along; return the row count."""
+    n_rows = 0
+    with atomic_path(output) as temporary:
+        for index, chunk in enumerate(iter_tidy_test(outputs_path, responses_path, dt=dt, chunksize=chunksize)):
+            chunk.to_csv(temporary, mode="w" if index == 0 else "a", header=index == 0, index=False)
+            n_rows += len(chunk)
+    if sidecar_path(outputs_path).exists():
+        shutil.copyfile(sidecar_path(outputs_path), sidecar_path(output))
+    return n_rows
+
+
+def _scalar(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def experiment_columns(config: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a sidecar into the constant columns of its test: identity, then model args, then data args.
+
+    An argument whose name is already taken gets a `model_` or `data_` prefix rather than overwriting it.
+    """
+    columns: dict[str, Any] = {"model_name": config["model_name"], "seed": str(config["seed"])}
+    columns["status"] = config["status"]
+    for key in SIDECAR_OPTIONAL:
+        if key in config:
+            columns[key] = _scalar(config[key])
+    for prefix, arguments in (("model_", config["model_args"]), ("data_", config["data_args"])):
+        for key, value in arguments.items():
+            columns[f"{prefix}{key}" if key in columns else key] = _scalar(value)
+    return columns
+
+
+def _union(lists: Iterable[Sequence[str]]) -> list[str]:
+    return list(dict.fromkeys(name for names in lists for name in names))
+
+
+def aggregate_tests(
+    inputs: Sequence[str | Path], output: str | Path, *, chunksize: int = CHUNKSIZE, progress: bool = False
+) -> int:
+    """Concatenate test tables (raw or tidy) into one experiment table with each test's parameters as columns.
+
+    All headers and sidecars are checked before the first row is written; the result has the union of all
+    columns (missing ones left empty) and every row of every input. Returns the number of rows written.
+    """
+    import pandas as pd
+
+    if not inputs:
+        raise DataContractError("no input tables to aggregate")
+    headers, parameters = [], []
+    for path in inputs:
+        header = read_header(path)
+        check_output_columns(path, header)
+        headers.append(header)
+        parameters.append(experiment_columns(load_sidecar(path)))
+    parameter_names = _union(parameters)
+    data_names = [name for name in _union(headers) if name not in parameter_names]
+    columns = [name for name in FRONT_COLUMNS if name in parameter_names]
+    columns += [name for name in parameter_names if name not in columns] + data_names
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(inputs), unit="test", desc="aggregate")
+    n_rows = 0
+    with atomic_path(output) as temporary:
+        pd.DataFrame(columns=columns).to_csv(temporary, index=False)
+        for path, constants in zip(inputs, parameters, strict=True):
+            for chunk in pd.read_csv(path, chunksize=chunksize):
+                for name, value in constants.items():
+                    chunk[name] = value
+                chunk.reindex(columns=columns).to_csv(temporary, mode="a", header=False, index=False)
+                n_rows += len(chunk)
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
+    return n_rows
+
+
+def summarise_table(
+    path: str | Path,
+    by: Sequence[str],
+    values: Sequence[str],
+    *,
+    chunksize: int = CHUNKSIZE,
+) -> pd.DataFrame:
+    """Mean and standard error of `values` per group of `by`, streamed over a table of any size.
+
+    Plots need one point per (condition, time, area), not millions of rows; sums and counts are accumulated
+    chunk by chunk so the full table never sits in memory.
+    """
+    import pandas as pd
+
+    header = read_header(path)
+    missing = [name for name in [*by, *values] if name not in header]
+    if missing:
+        raise DataContractError(f"{path}: missing columns {', '.join(missing)} (available: {', '.join(header)})")
+    totals = None
+    for chunk in pd.read_csv(path, usecols=[*by, *values], chunksize=chunksize):
+        chunk = chunk.astype(dict.fromkeys(values, "float64"))
+        squares = (chunk[list(values)] ** 2).add_suffix("__sq")
+        part = pd.concat([chunk, squares], axis=1).groupby(list(by), dropna=False).agg(["sum", "count"])
+        totals = part if totals is None else totals.add(part, fill_value=0)
+    summary = pd.DataFrame(index=totals.index)
+    for name in values:
+        count = totals[(name, "count")]
+        mean = totals[(name, "sum")] / count
+        variance = (totals[(f"{name}__sq", "sum")] / count - mean**2).clip(lower=0) * count / (count - 1)
+        summary[name] = mean
+        summary[f"{name}_sem"] = np.sqrt(variance / count)
+    return summary.reset_index()
