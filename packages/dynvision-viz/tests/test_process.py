@@ -36,7 +36,7 @@ def test_rows_and_responses_must_agree(one_test: tuple[Path, Path]) -> None:
     with pytest.raises(DataContractError, match="has 10 rows but the responses hold 3 samples x 5 time steps"):
         tidy_test(outputs_path, responses_path)
     table.assign(times_index=table["times_index"] + 1).to_csv(outputs_path, index=False)
-    with pytest.raises(DataContractError, match="times_index 1..5 exceeds the 5 time steps"):
+    with pytest.raises(DataContractError, match=r"times_index 1\.\.5 exceeds the 5 time steps"):
         tidy_test(outputs_path, responses_path)
 
 
@@ -102,7 +102,7 @@ def test_aggregate_checks_every_input_before_writing(make_test, tmp_path: Path) 
     bad, _ = make_test(tmp_path, "bad")
     sidecar_path(bad).unlink()
     target = tmp_path / "experiment.csv"
-    with pytest.raises(DataContractError, match="bad_test_outputs.config.yaml: sidecar config is missing"):
+    with pytest.raises(DataContractError, match=r"bad_test_outputs\.config\.yaml: sidecar config is missing"):
         aggregate_tests([good, bad], target)
     assert not target.exists()
     with pytest.raises(DataContractError, match="no input tables"):
