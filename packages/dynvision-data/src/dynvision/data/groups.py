@@ -1,0 +1,87 @@
+"""Data groups: named class subsets from `configs/config_data.yaml`, resolved to full-label-space indices."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_CONFIG_ENV = "DYNVISION_DATA_CONFIG"
+CONFIG_RELATIVE = Path("configs") / "config_data.yaml"
+ALL_GROUP = "all"
+
+
+def find_data_config(config_path: str | os.PathLike | None = None) -> Path | None:
+    """Locate config_data.yaml: argument, env DYNVISION_DATA_CONFIG, ./configs/, or the source checkout.
+
+    The last fallback lets an editable install in the repository find the shared config from any directory.
+    Returns None when there is no config (only the group `all` then exists).
+    """
+    if config_path is not None:
+        path = Path(config_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"data config {path} does not exist")
+        return path
+    if os.environ.get(DATA_CONFIG_ENV):
+        return Path(os.environ[DATA_CONFIG_ENV])
+    candidates = [Path.cwd() / CONFIG_RELATIVE]
+    candidates += [parent / CONFIG_RELATIVE for parent in Path(__file__).resolve().parents]
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def load_data_config(config_path: str | os.PathLike | None = None) -> dict:
+    """The parsed data config, or an empty dict when none is found."""
+    import yaml
+
+    path = find_data_config(config_path)
+    if path is None:
+        return {}
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def list_groups(data_name: str, config_path: str | os.PathLike | None = None) -> list[str]:
+    """Group names defined for a dataset, `all` first."""
+    groups = (load_data_config(config_path).get("data_groups") or {}).get(data_name) or {}
+    return [ALL_GROUP, *(str(name) for name in groups if str(name) != ALL_GROUP)]
+
+
+def resolve_group(
+    data_name: str,
+    group: str,
+    config_path: str | os.PathLike | None = None,
+    data_root: str | os.PathLike | None = None,
+) -> list[int]:
+    """Sorted full-label-space indices of the classes in a group.
+
+    Entries may be class names (strings, as the dataset names its classes) or label indices (integers).
+    Unknown groups or classes raise one line naming the valid choices.
+    """
+    from dynvision.data.layout import class_names
+
+    names = class_names(data_name, data_root)
+    if str(group) == ALL_GROUP:
+        return list(range(len(names)))
+    groups = (load_data_config(config_path).get("data_groups") or {}).get(data_name) or {}
+    groups = {str(key): value for key, value in groups.items()}
+    if str(group) not in groups:
+        raise ValueError(
+            f"unknown data group {group!r} for {data_name!r}; valid choices: "
+            f"{', '.join(list_groups(data_name, config_path))}"
+        )
+    lookup = {name: index for index, name in enumerate(names)}
+    indices = set()
+    for entry in groups[str(group)]:
+        if isinstance(entry, bool):
+            raise ValueError(f"group {group!r} of {data_name!r} lists {entry!r}, not a class name or index")
+        if isinstance(entry, int):
+            if not 0 <= entry < len(names):
+                raise ValueError(
+                    f"group {group!r} of {data_name!r} lists index {entry}; valid: 0..{len(names) - 1}"
+                )
+            indices.add(entry)
+        elif str(entry) in lookup:
+            indices.add(lookup[str(entry)])
+        else:
+            raise ValueError(
+                f"group {group!r} of {data_name!r} lists unknown class {entry!r}; valid choices: {', '.join(names)}"
+            )
+    return sorted(indices)
