@@ -1,0 +1,50 @@
+"""Data preparation: download (or generate), link subsets, convert to FFCV .beton files."""
+
+DATA = project_paths.data
+
+
+rule get_data:
+    """Download or generate a dataset into data/raw/{data_name}/{train,test}."""
+    output:
+        train=directory(DATA.raw / "{data_name}" / "train"),
+        test=directory(DATA.raw / "{data_name}" / "test"),
+    params:
+        data_root=DATA.root,
+    log:
+        project_paths.logs / "get_data" / "{data_name}.log",
+    shell:
+        "{DATA_CLI} get {wildcards.data_name:q} --data-root {params.data_root:q} > {log:q} 2>&1"
+
+
+rule link:
+    """Mark the images of a subset (train_all, or test_{group}) for the loaders: interim/.../folder.link."""
+    input:
+        lambda w: DATA.raw / w.data_name / ("train" if w.data_subset == "train_all" else "test"),
+    output:
+        DATA.interim / "{data_name}" / "{data_subset}" / "folder.link",
+    params:
+        data_root=DATA.root,
+    log:
+        project_paths.logs / "link" / "{data_name}_{data_subset}.log",
+    shell:
+        "{DATA_CLI} link {wildcards.data_name:q} --subset {wildcards.data_subset:q} "
+        "--data-root {params.data_root:q} > {log:q} 2>&1"
+
+
+rule convert:
+    """Split the training images into FFCV train/val .beton files (used when use_ffcv is true)."""
+    input:
+        DATA.interim / "{data_name}" / "train_all" / "folder.link",
+    output:
+        train=DATA.processed / "{data_name}" / "train_all" / "train.beton",
+        val=DATA.processed / "{data_name}" / "train_all" / "val.beton",
+    params:
+        data_root=DATA.root,
+        ratio=config["train_ratio"],
+    log:
+        project_paths.logs / "convert" / "{data_name}.log",
+    benchmark:
+        project_paths.benchmarks / "convert" / "{data_name}.tsv"
+    shell:
+        "{DATA_CLI} convert {wildcards.data_name:q} --ratio {params.ratio} --seed 0 "
+        "--data-root {params.data_root:q} > {log:q} 2>&1"

@@ -1,0 +1,15 @@
+"""Experiment suites: one `.done` flag per experiment stands for all its tests and figures."""
+
+from dynvision.workflow.records import write_experiment_record
+
+
+rule experiment_done:
+    """Run every test and figure of an experiment; write the flag and the config the run used."""
+    input:
+        lambda w: plan.experiment_inputs(w.experiment),
+    output:
+        done=project_paths.reports / "experiment_{experiment}.done",
+        config=project_paths.reports / "experiment_{experiment}.config.yaml",
+    localrule: True
+    run:
+        write_experiment_record(output.done, output.config, list(input), config, wildcards.experiment)

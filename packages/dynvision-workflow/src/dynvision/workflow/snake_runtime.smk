@@ -1,0 +1,101 @@
+"""Model initialisation, training and testing: each rule calls a `dynvision-workflow` command."""
+
+MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}"
+TEST_STEM = MODEL_STEM + "_{status}_{data_loader}{data_args}_{data_group}"
+
+
+def training_data(wildcards):
+    """FFCV files when use_ffcv is on, else the linked image folder."""
+    if config["use_ffcv"]:
+        folder = DATA.processed / wildcards.data_name / "train_all"
+        return [folder / "train.beton", folder / "val.beton"]
+    return [DATA.interim / wildcards.data_name / "train_all" / "folder.link"]
+
+
+rule init_model:
+    """Create a model with the given arguments and seed and save its initial state."""
+    input:
+        dataset=DATA.interim / "{data_name}" / "train_all" / "folder.link",
+    output:
+        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_init.pt"),
+    params:
+        model_args=lambda w: plan.args_text(w.model_args),
+        data_root=DATA.root,
+        pretrained="--pretrained" if config["init_with_pretrained"] else "--no-pretrained",
+    log:
+        project_paths.logs / "init_model" / (MODEL_STEM + ".log"),
+    shell:
+        "{WORKFLOW_CLI} init-model --model-name {wildcards.model_name:q} --model-args {params.model_args:q} "
+        "--seed {wildcards.seed:q} --data-name {wildcards.data_name:q} --data-root {params.data_root:q} "
+        "{params.pretrained} --output {output.model_state:q} > {log:q} 2>&1"
+
+
+rule train_model:
+    """Train an initialised model; an interrupted run resumes from its last checkpoint (--rerun-incomplete)."""
+    input:
+        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_init.pt"),
+        dataset=training_data,
+    output:
+        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_trained.pt"),
+    params:
+        data_root=DATA.root,
+        checkpoint_dir=lambda w: project_paths.models / w.model_name / "checkpoints" / MODEL_STEM.format(**w),
+        log_dir=lambda w: project_paths.logs / "lightning" / MODEL_STEM.format(**w),
+        epochs=config["epochs"],
+        learning_rate=config["learning_rate"],
+        energy_weight=config["energy_weight"],
+        batch_size=batch_size(config),
+        precision=config["precision"],
+        ffcv="--ffcv" if config["use_ffcv"] else "--no-ffcv",
+        progress="--progress" if progress_bar() else "--no-progress",
+        ratio=config["train_ratio"],
+        num_workers=config["num_workers"],
+    log:
+        project_paths.logs / "train_model" / (MODEL_STEM + ".log"),
+    benchmark:
+        project_paths.benchmarks / "train_model" / (MODEL_STEM + ".tsv")
+    threads: rule_resources("train_model")["threads"]
+    resources:
+        mem_mb=scaled("train_model", "mem_mb"),
+        runtime=scaled("train_model", "runtime"),
+        gpu=rule_resources("train_model")["gpu"],
+    shell:
+        "{WORKFLOW_CLI} train-model --input {input.model_state:q} --output {output.model_state:q} "
+        "--data-name {wildcards.data_name:q} --data-root {params.data_root:q} --epochs {params.epochs} "
+        "--learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
+        "--batch-size {params.batch_size} --precision {params.precision:q} {params.ffcv} {params.progress} "
+        "--ratio {params.ratio} --num-workers {params.num_workers} --threads {threads} "
+        "--checkpoint-dir {params.checkpoint_dir:q} --log-dir {params.log_dir:q} > {log:q} 2>&1"
+
+
+rule test_model:
+    """Show the stimuli of a data loader to a model and record outputs and responses (the viz data contract)."""
+    input:
+        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_{status}.pt"),
+        dataset=DATA.interim / "{data_name}" / "test_{data_group}" / "folder.link",
+    output:
+        responses=project_paths.models / "{model_name}" / (TEST_STEM + "_test_responses.pt"),
+        results=project_paths.reports / "{model_name}" / (TEST_STEM + "_test_outputs.csv"),
+        responses_config=project_paths.models / "{model_name}" / (TEST_STEM + "_test_responses.config.yaml"),
+        results_config=project_paths.reports / "{model_name}" / (TEST_STEM + "_test_outputs.config.yaml"),
+    params:
+        data_args=lambda w: plan.args_text(w.data_args),
+        data_root=DATA.root,
+        batch_size=config["test_batch_size"],
+        record=config["record"],
+        progress="--progress" if progress_bar() else "--no-progress",
+    log:
+        project_paths.logs / "test_model" / (TEST_STEM + ".log"),
+    benchmark:
+        project_paths.benchmarks / "test_model" / (TEST_STEM + ".tsv")
+    threads: rule_resources("test_model")["threads"]
+    resources:
+        mem_mb=scaled("test_model", "mem_mb"),
+        runtime=scaled("test_model", "runtime"),
+        gpu=rule_resources("test_model")["gpu"],
+    shell:
+        "{WORKFLOW_CLI} test-model --input {input.model_state:q} --data-name {wildcards.data_name:q} "
+        "--data-group {wildcards.data_group:q} --data-loader {wildcards.data_loader:q} "
+        "--data-args {params.data_args:q} --data-root {params.data_root:q} --batch-size {params.batch_size} "
+        "--record {params.record} {params.progress} --threads {threads} "
+        "--responses {output.responses:q} --outputs {output.results:q} > {log:q} 2>&1"

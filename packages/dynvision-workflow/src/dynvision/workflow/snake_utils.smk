@@ -1,0 +1,72 @@
+"""Configuration, paths and helpers shared by every rule.
+
+The four YAML files and the --config overrides are merged and validated here, before Snakemake
+creates any job; a bad value stops the run with one line naming the valid choices.
+"""
+
+import shlex
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from dynvision.workflow.arguments import ARGS_PATTERN
+from dynvision.workflow.config import ConfigError, load_config
+from dynvision.workflow.environment import batch_size, progress_bar
+from dynvision.workflow.names import TOKEN_PATTERN
+from dynvision.workflow.targets import WorkflowPlan
+from dynvision.workflow.validation import validate_config
+
+_overrides = {key: value for key, value in config.items() if key != "config_dir"}
+try:
+    _merged = validate_config(load_config(config.get("config_dir"), _overrides))
+except ConfigError as error:
+    raise WorkflowError(f"invalid configuration: {error}") from None
+config.clear()
+config.update(_merged)
+
+plan = WorkflowPlan(config)
+project_paths = plan.paths
+REQUESTED_EXPERIMENTS = plan.experiments() if "experiment" in _overrides else plan.all_experiments()
+WORKFLOW_DIR = Path(workflow.current_basedir.get_path_or_uri(secret_free=True))
+
+
+def command(name):
+    """Our console command next to this Python, so rules work without an activated environment."""
+    local = Path(sys.executable).parent / name
+    return shlex.quote(str(local)) if local.exists() else name
+
+
+DATA_CLI = command("dynvision-data")
+WORKFLOW_CLI = command("dynvision-workflow")
+VIZ_CLI = command("dynvision-viz")
+
+
+def rule_resources(name):
+    """Portable resources of a rule: config `resources.default` updated by `resources.<rule>`."""
+    resources = config.get("resources") or {}
+    return {"mem_mb": 2000, "runtime": 30, "threads": 1, "gpu": 0, **resources.get("default", {}), **resources.get(name, {})}
+
+
+def scaled(name, key):
+    """A resource that grows with each retry (Snakemake passes `attempt` to resource callables)."""
+    base = rule_resources(name)[key]
+    return lambda wildcards, attempt: base * attempt
+
+
+NAME = r"[A-Za-z0-9][A-Za-z0-9.\-]*"
+ARGS = rf"(?:{ARGS_PATTERN}|{TOKEN_PATTERN})"
+
+
+wildcard_constraints:
+    model_name=NAME,
+    model_args=ARGS,
+    seed=r"[0-9]+",
+    data_name=NAME,
+    data_loader=NAME,
+    data_args=ARGS,
+    data_group=NAME,
+    data_subset=rf"train_all|test_{NAME}",
+    status="init|trained",
+    experiment=NAME,
+    plot=NAME,

@@ -1,0 +1,152 @@
+"""Which files a target needs: the parameter sweep of a config turned into concrete paths.
+
+The Snakefiles ask one :class:`WorkflowPlan` for their targets and for the parameters behind a
+file name, so the sweep logic lives (and is tested) here rather than in lambdas over the rules.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dynvision.workflow.arguments import args_product, decode_args
+from dynvision.workflow.config import as_list
+from dynvision.workflow.names import SIDECAR_NAME, ArgsIndex, check_name_length, name_max
+from dynvision.workflow.paths import FIGURE_FOLDER, TEST_STEM, ProjectPaths
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    """One trained network of a sweep (the fields of its file name)."""
+
+    model_name: str
+    model_args: str
+    seed: str
+    data_name: str
+
+
+class WorkflowPlan:
+    """Targets and parameters of one validated configuration."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.paths = ProjectPaths.from_config(config)
+        self.index = ArgsIndex(self.paths.models / SIDECAR_NAME)
+        self.limit = name_max(self.paths.models if self.paths.models.exists() else ".")
+
+    # --- arguments -------------------------------------------------------------------------
+    def shorten(self, encoded: str) -> str:
+        """The file-name form of an encoded argument string (hashed when long)."""
+        return self.index.shorten(encoded)
+
+    def args_text(self, shortened: str) -> str:
+        """The encoded argument string behind a file-name form (``:rctype=full``)."""
+        return self.index.expand(shortened)
+
+    def args_dict(self, shortened: str) -> dict[str, Any]:
+        """The arguments behind a file-name form, as a dict."""
+        return decode_args(self.args_text(shortened))
+
+    def model_args(self) -> list[str]:
+        """File-name forms of every model-argument combination of the sweep."""
+        return [self.shorten(encoded) for encoded in args_product(self.config.get("model_args") or {})]
+
+    def experiment(self, name: str) -> dict[str, Any]:
+        """The settings of one experiment, with the top-level ``data_args`` merged in."""
+        experiment = dict(self.config["experiment_config"][name])
+        data_args = experiment.get("data_args") or {}
+        if isinstance(data_args, dict):
+            data_args = {**data_args, **(self.config.get("data_args") or {})}
+        experiment["data_args"] = data_args
+        experiment.setdefault("status", "trained")
+        experiment.setdefault("plots", self.config.get("plots") or [])
+        return experiment
+
+    def data_args(self, experiment: str) -> list[str]:
+        """File-name forms of every data-argument combination of an experiment."""
+        return [self.shorten(encoded) for encoded in args_product(self.experiment(experiment)["data_args"])]
+
+    # --- sweeps ----------------------------------------------------------------------------
+    def experiments(self) -> list[str]:
+        """The experiments of the ``experiment`` key."""
+        return [str(name) for name in as_list(self.config["experiment"])]
+
+    def all_experiments(self) -> list[str]:
+        """Every experiment of config_experiments.yaml."""
+        return list(self.config["experiment_config"])
+
+    def models(self, *, model_args: list[str] | None = None) -> Iterator[ModelKey]:
+        """Every network of the sweep (model names x argument combinations x seeds x datasets)."""
+        combos = itertools.product(
+            as_list(self.config["model_name"]),
+            self.model_args() if model_args is None else model_args,
+            as_list(self.config["seed"]),
+            as_list(self.config["data_name"]),
+        )
+        for model_name, args, seed, data_name in combos:
+            yield ModelKey(str(model_name), args, str(seed), str(data_name))
+
+    def groups(self) -> list[str]:
+        return [str(group) for group in as_list(self.config["data_group"])]
+
+    # --- files -----------------------------------------------------------------------------
+    def model_file(self, key: ModelKey, status: str) -> str:
+        return self.paths.model().format(status=status, **vars(key))
+
+    def test_files(self, experiment: str, key: ModelKey, group: str, *, status: str | None = None) -> list[str]:
+        """Outputs table and responses of every data-argument level of an experiment for one network."""
+        settings = self.experiment(experiment)
+        files = []
+        for data_args in self.data_args(experiment):
+            fields = dict(
+                vars(key),
+                status=status or settings["status"],
+                data_loader=settings["data_loader"],
+                data_args=data_args,
+                data_group=group,
+            )
+            check_name_length(TEST_STEM.format(**fields) + "_test_responses.config.yaml", self.limit)
+            files += [self.paths.outputs().format(**fields), self.paths.responses().format(**fields)]
+        return files
+
+    def figure_folder(self, experiment: str, key: ModelKey, group: str) -> str:
+        fields = dict(vars(key), experiment=experiment, status=self.experiment(experiment)["status"], data_group=group)
+        check_name_length(FIGURE_FOLDER.format(**fields), self.limit)
+        return self.paths.figure_folder().format(**fields)
+
+    def figures(self, experiment: str) -> list[str]:
+        """Every figure of an experiment over the sweep."""
+        plots = self.experiment(experiment)["plots"]
+        return [
+            f"{self.figure_folder(experiment, key, group)}/{plot}.png"
+            for key in self.models()
+            for group in self.groups()
+            for plot in plots
+        ]
+
+    def experiment_inputs(self, experiment: str) -> list[str]:
+        """What ``reports/experiment_{experiment}.done`` stands for: all tests and figures."""
+        tests = [
+            file for key in self.models() for group in self.groups() for file in self.test_files(experiment, key, group)
+        ]
+        return tests + self.figures(experiment)
+
+    def done_files(self, experiments: list[str]) -> list[str]:
+        return [self.paths.experiment_done().format(experiment=name) for name in experiments]
+
+    def standard_model_tests(self) -> list[str]:
+        """Tests of every named model with its own default arguments, for the configured experiments."""
+        return [
+            file
+            for experiment in self.experiments()
+            for key in self.models(model_args=[""])
+            for group in self.groups()
+            for file in self.test_files(experiment, key, group)
+        ]
+
+    def figure_inputs(self, experiment: str, fields: dict[str, str]) -> list[str]:
+        """The test-output tables one figure folder is drawn from (all data-argument levels)."""
+        key = ModelKey(fields["model_name"], fields["model_args"], fields["seed"], fields["data_name"])
+        return self.test_files(experiment, key, fields["data_group"], status=fields["status"])[0::2]
