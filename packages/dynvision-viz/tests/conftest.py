@@ -88,3 +88,12 @@ def one_test(tmp_path: Path) -> tuple[Path, Path]:
 def make_test():
     """The writer itself, for tests that need several tests with different parameters."""
     return write_test
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Figures are returned, not shown; close them so a long test run does not pile them up."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
