@@ -1,9 +1,11 @@
 """Command line of dynvision-workflow (also mounted as `dynvision workflow`).
 
-Heavy libraries are imported inside the commands so that `--help` stays instant.
+The Snakemake rules call `init-model`, `train-model` and `test-model`; `run` starts the workflow
+itself. Heavy libraries are imported inside the commands so that `--help` stays instant.
 """
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -27,3 +29,179 @@ def main(
     ] = False,
 ) -> None:
     """Run DynVision's experiment workflow and its runtime commands."""
+
+
+def parse_args_option(text: str, option: str) -> dict[str, Any]:
+    """Accept ``:rctype=full+tsteps=20`` (file-name form) or ``{rctype: full}`` (guide form)."""
+    from dynvision.workflow.arguments import ArgumentError, decode_args
+    from dynvision.workflow.values import ValueSyntaxError, parse_value
+
+    try:
+        if text.strip().startswith("{"):
+            value = parse_value(text)
+            if not isinstance(value, dict):
+                raise ValueSyntaxError(f"{text!r} is not a mapping")
+            return value
+        return decode_args(text.strip())
+    except (ArgumentError, ValueSyntaxError) as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
+
+
+def _fail(error: Exception) -> None:
+    typer.echo(f"Error: {str(error).splitlines()[0] if str(error) else type(error).__name__}", err=True)
+    raise typer.Exit(1)
+
+
+DataRoot = Annotated[Path | None, typer.Option(help="Data folder (default: $DYNVISION_DATA_ROOT or ./data).")]
+Threads = Annotated[int, typer.Option(min=1, help="CPU threads torch may use.")]
+Progress = Annotated[bool, typer.Option(help="Show progress bars (off on clusters).")]
+
+
+@app.command("init-model")
+def init_model_command(
+    model_name: Annotated[str, typer.Option(help="Registered model name, e.g. DyRCNNx4.")],
+    output: Annotated[Path, typer.Option(help="Model file to write (..._init.pt).")],
+    model_args: Annotated[str, typer.Option(help="Arguments as ':rctype=full+tsteps=20' or '{rctype: full}'.")] = "",
+    seed: Annotated[str, typer.Option(help="Random seed, e.g. 0001.")] = "0001",
+    data_name: Annotated[str, typer.Option(help="Dataset the model is sized for.")] = "embedded",
+    data_root: DataRoot = None,
+    pretrained: Annotated[bool, typer.Option(help="Start from the model's pretrained weights.")] = False,
+) -> None:
+    """Create a model and save its initial state."""
+    from dynvision.workflow.runtime import initialize_model
+
+    args = parse_args_option(model_args, "--model-args")
+    try:
+        initialize_model(model_name, args, seed, data_name, output, data_root=data_root, pretrained=pretrained)
+    except ValueError as error:
+        _fail(error)
+    typer.echo(f"wrote {output}")
+
+
+@app.command("train-model")
+def train_model_command(
+    input_path: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False, help="Initial model file.")],
+    output: Annotated[Path, typer.Option(help="Trained model file to write (..._trained.pt).")],
+    checkpoint_dir: Annotated[Path, typer.Option(help="Checkpoints; training resumes from last.ckpt here.")],
+    log_dir: Annotated[Path, typer.Option(help="Folder of the training logs (metrics).")],
+    data_name: Annotated[str, typer.Option(help="Dataset to train on.")] = "embedded",
+    data_root: DataRoot = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 3,
+    learning_rate: Annotated[float, typer.Option(min=0.0)] = 0.002,
+    energy_weight: Annotated[float, typer.Option(min=0.0)] = 0.0,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    precision: Annotated[str, typer.Option(help="Lightning precision: 32, 16-mixed, bf16-mixed.")] = "32",
+    ffcv: Annotated[bool, typer.Option(help="Read the FFCV .beton files.")] = False,
+    progress: Progress = True,
+    ratio: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of training images used for training.")] = 0.9,
+    num_workers: Annotated[int, typer.Option(min=0)] = 0,
+    threads: Threads = 1,
+) -> None:
+    """Train a model file; an interrupted run resumes from its last checkpoint."""
+    import torch
+
+    from dynvision.workflow.runtime import train_model_file
+
+    torch.set_num_threads(threads)
+    try:
+        result = train_model_file(
+            input_path,
+            output,
+            data_name=data_name,
+            checkpoint_dir=checkpoint_dir,
+            log_dir=log_dir,
+            data_root=data_root,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            energy_weight=energy_weight,
+            batch_size=batch_size,
+            precision=precision,
+            use_ffcv=ffcv,
+            progress=progress,
+            ratio=ratio,
+            num_workers=num_workers,
+        )
+    except ValueError as error:
+        _fail(error)
+    typer.echo(f"wrote {output} (validation accuracy {result['val_accuracy']:.3f}, chance {result['chance']:.3f})")
+
+
+@app.command("test-model")
+def test_model_command(
+    input_path: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False, help="Model file to test.")],
+    responses: Annotated[Path, typer.Option(help="Responses file to write (..._test_responses.pt).")],
+    outputs: Annotated[Path, typer.Option(help="Outputs table to write (..._test_outputs.csv).")],
+    data_loader: Annotated[str, typer.Option(help="Registered stimulus, e.g. StimulusContrast.")],
+    data_args: Annotated[str, typer.Option(help="Stimulus arguments as ':tsteps=20+contrast=0.5'.")] = "",
+    data_name: Annotated[str, typer.Option(help="Dataset to test on.")] = "embedded",
+    data_group: Annotated[str, typer.Option(help="Class group to test on.")] = "all",
+    data_root: DataRoot = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    record: Annotated[str, typer.Option(help="'layer' (mean/std per area) or 'unit' (every unit).")] = "layer",
+    progress: Progress = True,
+    threads: Threads = 1,
+) -> None:
+    """Test a model on a stimulus protocol; write outputs, responses and their config sidecars."""
+    import torch
+
+    from dynvision.workflow.runtime import evaluate_model
+
+    if record not in ("layer", "unit"):
+        raise typer.BadParameter(f"{record!r}; valid choices: layer, unit", param_hint="--record")
+    args = parse_args_option(data_args, "--data-args")
+    torch.set_num_threads(threads)
+    try:
+        evaluate_model(
+            input_path,
+            responses,
+            outputs,
+            data_name=data_name,
+            data_group=data_group,
+            data_loader=data_loader,
+            data_args=args,
+            data_root=data_root,
+            batch_size=batch_size,
+            record=record,
+            progress=progress,
+        )
+    except ValueError as error:
+        _fail(error)
+    typer.echo(f"wrote {outputs} and {responses}")
+
+
+@app.command("check-config")
+def check_config_command(
+    assignments: Annotated[list[str] | None, typer.Argument(help="Overrides as after --config: key=value ...")] = None,
+    config_dir: Annotated[Path | None, typer.Option(help="Folder of the YAML files (default: ./configs).")] = None,
+) -> None:
+    """Merge and validate the configuration as the workflow would, and print it."""
+    import yaml
+
+    from dynvision.workflow.config import ConfigError, load_config, parse_assignments
+    from dynvision.workflow.validation import validate_config
+
+    try:
+        config = validate_config(load_config(config_dir, parse_assignments(assignments or [])))
+    except ConfigError as error:
+        _fail(error)
+    typer.echo(yaml.safe_dump(config, sort_keys=False), nl=False)
+
+
+@app.command("snakefile")
+def snakefile_command() -> None:
+    """Print the path of the workflow's Snakefile (to `include:` it from your own)."""
+    from dynvision.workflow import SNAKEFILE
+
+    typer.echo(str(SNAKEFILE))
+
+
+@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_command(context: typer.Context) -> None:
+    """Run Snakemake on the workflow's Snakefile; every argument is passed on (e.g. `-j1 experiment`)."""
+    import subprocess
+    import sys
+
+    from dynvision.workflow import SNAKEFILE
+
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), *context.args]
+    raise typer.Exit(subprocess.call(command))

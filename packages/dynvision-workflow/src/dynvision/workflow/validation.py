@@ -94,6 +94,20 @@ def _check_groups(config: dict[str, Any]) -> None:
         _check(f"data_group of {data_name}", as_list(config["data_group"]), valid)
 
 
+def _check_model_args(config: dict[str, Any]) -> None:
+    """Every model must accept every argument of the sweep (the models registry names the valid ones)."""
+    try:
+        from dynvision.models.registry import resolve_arguments
+    except ImportError:
+        return
+    for model_name in as_list(config["model_name"]):
+        for args in model_args_dicts(config):
+            try:
+                resolve_arguments(model_name, args)
+            except ValueError as error:
+                raise ConfigError(f"model_args of {model_name}: {str(error).splitlines()[0]}") from None
+
+
 def sweep_args(args: Any, what: str) -> list[str]:
     """Encoded argument strings of a mapping or string, as a one-line ConfigError when malformed."""
     try:
@@ -132,6 +146,7 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
     if registries:
         _check("model", as_list(config["model_name"]), _registry(_models) or choices.get("model_name"))
         _check("recurrence type (rctype)", rctypes, _registry(_recurrence_types) or choices.get("rctype"))
+        _check_model_args(config)
         _check("dataset", as_list(config["data_name"]), _registry(_datasets) or choices.get("data_name"))
         loaders = [experiments[name]["data_loader"] for name in as_list(config["experiment"])]
         _check("data loader", loaders, _registry(_stimuli) or choices.get("data_loader"))

@@ -1,0 +1,293 @@
+"""What the rules init_model, train_model and test_model do, as plain functions.
+
+They join the three other packages: models (create, save, train), data (loaders, stimuli) and the
+viz data contract (what a test writes). torch is imported inside the functions so that importing
+this module, and the CLI's ``--help``, stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dynvision.workflow.paths import sidecar
+from dynvision.workflow.records import write_yaml
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+RESPONSES_FORMAT = 1
+
+
+def _seed_everything(seed: str) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    torch.manual_seed(int(seed))
+
+
+def _save_torch_atomic(data: Any, path: str | os.PathLike) -> None:
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(data, temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+def _model_sidecar(path: str | os.PathLike, record: dict[str, Any]) -> None:
+    """The parameters of a model file, next to it (``X_trained.config.yaml``)."""
+    extra = record.get("extra") or {}
+    write_yaml(
+        sidecar(path),
+        {"model_name": record["name"], "model_args": dict(record["args"]), "seed": str(record["seed"]), **extra},
+    )
+
+
+def initialize_model(
+    model_name: str,
+    model_args: dict[str, Any],
+    seed: str,
+    data_name: str,
+    output: str | os.PathLike,
+    *,
+    data_root: str | os.PathLike | None = None,
+    pretrained: bool = False,
+) -> nn.Module:
+    """Create a model sized for ``data_name`` with the given seed and save it as the ``init`` state."""
+    from dynvision.data.registry import get_dataset_info
+    from dynvision.models import create_model, list_weights
+    from dynvision.models.io import save_model_file
+
+    info = get_dataset_info(data_name)
+    weights = None
+    if pretrained:
+        tags = list_weights(model_name)
+        if not tags:
+            raise ValueError(f"{model_name} has no pretrained weights; set init_with_pretrained: false")
+        weights = tags[0]
+    _seed_everything(seed)
+    model = create_model(
+        model_name, weights=weights, n_classes=info.n_classes, input_channels=info.channels, **model_args
+    )
+    extra = {"data_name": data_name, "status": "init", "weights": weights}
+    save_model_file(output, model, name=model_name, args=dict(model_args), seed=str(seed), extra=extra)
+    _model_sidecar(output, {"name": model_name, "args": model_args, "seed": seed, "extra": extra})
+    return model
+
+
+def accuracy(model: nn.Module, loader: Any, n_timesteps: int) -> float:
+    """Share of images whose last-time-step guess is right (images held for ``n_timesteps``)."""
+    import torch
+
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            inputs = images.unsqueeze(1).expand(-1, n_timesteps, *images.shape[1:])
+            logits = model(inputs)
+            correct += int((logits[:, -1].argmax(-1) == labels).sum())
+            total += len(labels)
+    return correct / max(total, 1)
+
+
+def train_model_file(
+    input_path: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    data_name: str,
+    checkpoint_dir: str | os.PathLike,
+    log_dir: str | os.PathLike,
+    data_root: str | os.PathLike | None = None,
+    epochs: int = 3,
+    learning_rate: float = 0.002,
+    energy_weight: float = 0.0,
+    batch_size: int = 32,
+    precision: str = "32",
+    use_ffcv: bool = False,
+    progress: bool = True,
+    ratio: float = 0.9,
+    num_workers: int = 0,
+) -> dict[str, Any]:
+    """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``."""
+    from dynvision.data.loaders import build_dataloader
+    from dynvision.models.io import load_model_file, save_model_file
+    from dynvision.models.training import train
+
+    model, record = load_model_file(input_path)
+    seed = str(record["seed"])
+    _seed_everything(seed)
+    common = dict(
+        data_root=data_root, batch_size=batch_size, use_ffcv=use_ffcv, num_workers=num_workers, seed=int(seed)
+    )
+    train_loader = build_dataloader(data_name, "train", shuffle=True, ratio=ratio, **common)
+    val_loader = build_dataloader(data_name, "val", shuffle=False, ratio=ratio, **common)
+    model = train(
+        model,
+        train_loader,
+        val_loader,
+        max_epochs=epochs,
+        precision=precision,
+        checkpoint_dir=str(checkpoint_dir),
+        log_dir=str(log_dir),
+        progress_bar=progress,
+        resume=True,
+        lr=learning_rate,
+        energy_weight=energy_weight,
+    )
+    val_accuracy = accuracy(model, val_loader, model.n_timesteps)
+    extra = {
+        **(record.get("extra") or {}),
+        "data_name": data_name,
+        "status": "trained",
+        "epochs": epochs,
+        "val_accuracy": round(val_accuracy, 4),
+        "chance": round(1 / model.n_classes, 4),
+    }
+    save_model_file(output, model, name=record["name"], args=dict(record["args"]), seed=seed, extra=extra)
+    _model_sidecar(output, {**record, "extra": extra})
+    return extra
+
+
+def _first_labels(labels: torch.Tensor) -> torch.Tensor:
+    """The first label shown in each sequence (-1 when only blank frames were shown)."""
+    import torch
+
+    shown = labels >= 0
+    first = shown.float().argmax(dim=1)
+    picked = labels.gather(1, first.unsqueeze(1)).squeeze(1)
+    return torch.where(shown.any(dim=1), picked, torch.full_like(picked, -1))
+
+
+def outputs_table(logits: torch.Tensor, labels: torch.Tensor, offset: int = 0) -> dict[str, Any]:
+    """Columns of the test-output contract for one batch: one row per sample x time step."""
+    import torch
+
+    n_samples, n_times = labels.shape
+    probabilities = torch.softmax(logits.float(), dim=-1)
+    confidence, guess = probabilities.max(dim=-1)
+    first = _first_labels(labels)
+    first_confidence = probabilities.gather(-1, first.clamp(min=0).view(-1, 1, 1).expand(-1, n_times, 1)).squeeze(-1)
+    first_confidence = torch.where(
+        first.view(-1, 1) >= 0, first_confidence, torch.full_like(first_confidence, float("nan"))
+    )
+    return {
+        "sample_index": (torch.arange(n_samples) + offset).repeat_interleave(n_times).numpy(),
+        "times_index": torch.arange(n_times).repeat(n_samples).numpy(),
+        "label_index": labels.reshape(-1).numpy(),
+        "guess_index": guess.reshape(-1).numpy(),
+        "first_label_index": first.repeat_interleave(n_times).numpy(),
+        "guess_confidence": confidence.reshape(-1).numpy(),
+        "first_label_confidence": first_confidence.reshape(-1).numpy(),
+    }
+
+
+def _layer_statistics(recorded: torch.Tensor, record: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean |activity| and std over units per sample and time step, from either recording mode."""
+    if record == "layer":
+        return recorded[..., 0], recorded[..., 1]
+    flat = recorded.abs().flatten(start_dim=2)
+    return flat.mean(dim=2), recorded.flatten(start_dim=2).std(dim=2)
+
+
+def evaluate_model(
+    input_path: str | os.PathLike,
+    responses_path: str | os.PathLike,
+    outputs_path: str | os.PathLike,
+    *,
+    data_name: str,
+    data_group: str,
+    data_loader: str,
+    data_args: dict[str, Any],
+    data_root: str | os.PathLike | None = None,
+    batch_size: int = 64,
+    record: str = "layer",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Show a stimulus protocol to a model; write outputs csv, responses .pt and their sidecars atomically."""
+    import pandas as pd
+    import torch
+    from tqdm import tqdm
+
+    from dynvision.data.loaders import build_dataloader
+    from dynvision.data.stimuli import create_stimulus
+    from dynvision.models.io import load_model_file
+
+    model, model_record = load_model_file(input_path)
+    model.eval()
+    seed = str(model_record["seed"])
+    stimulus = create_stimulus(data_loader, **data_args)
+    loader = build_dataloader(
+        data_name, "test", data_root=data_root, group=data_group, batch_size=batch_size, seed=int(seed), shuffle=False
+    )
+    columns: list[dict[str, Any]] = []
+    logits_all, labels_all, units = [], [], {}
+    means: dict[str, list] = {area: [] for area in model.areas}
+    stds: dict[str, list] = {area: [] for area in model.areas}
+    offset = 0
+    with torch.no_grad():
+        for batch_index, (images, labels) in enumerate(tqdm(loader, desc="test", disable=not progress)):
+            inputs, sequence_labels = stimulus(images, labels, seed=int(seed) + batch_index)
+            logits, recorded = model(inputs, record=record)
+            columns.append(outputs_table(logits, sequence_labels, offset))
+            offset += len(labels)
+            logits_all.append(logits.to(torch.float16))
+            labels_all.append(sequence_labels.to(torch.int64))
+            for area in model.areas:
+                mean, std = _layer_statistics(recorded[area], record)
+                means[area].append(mean.to(torch.float16))
+                stds[area].append(std.to(torch.float16))
+                if record == "unit":
+                    units.setdefault(area, []).append(recorded[area].to(torch.float16))
+    if not columns:
+        raise ValueError(f"the test set of {data_name} (group {data_group}) is empty")
+    responses = {
+        "format": RESPONSES_FORMAT,
+        "dt": float(model.dt),
+        "areas": list(model.areas),
+        "responses": {area: {"mean": torch.cat(means[area]), "std": torch.cat(stds[area])} for area in model.areas},
+        "logits": torch.cat(logits_all),
+        "labels": torch.cat(labels_all),
+    }
+    if units:
+        responses["units"] = {area: torch.cat(parts) for area, parts in units.items()}
+    table = pd.concat([pd.DataFrame(part) for part in columns], ignore_index=True)
+    parameters = {
+        "model_name": model_record["name"],
+        "model_args": dict(model_record["args"]),
+        "seed": seed,
+        "data_name": data_name,
+        "data_loader": data_loader,
+        "data_args": dict(data_args),
+        "data_group": data_group,
+        "status": (model_record.get("extra") or {}).get("status", "trained"),
+        "dt": float(model.dt),
+        "n_timesteps": int(responses["labels"].shape[1]),
+    }
+    _save_torch_atomic(responses, responses_path)
+    outputs_path = Path(outputs_path)
+    outputs_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=outputs_path.parent, prefix=f".{outputs_path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        table.to_csv(temp, index=False)
+        os.replace(temp, outputs_path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    write_yaml(sidecar(responses_path), parameters)
+    write_yaml(sidecar(outputs_path), parameters)
+    return parameters
