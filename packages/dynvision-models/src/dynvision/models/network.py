@@ -1,0 +1,430 @@
+"""The temporal engine: areas of leaky integrators wired by delayed connections.
+
+Each step ``t`` every area ``i`` computes
+
+    drive_i(t) = ff_i(o_{i-1}(t - d_ff)) [+ rec_i(y_i(t - d_rec))] [+ skip_i(o_{i-2}(t - d_skip))]
+                 [+ up(fb_i(o_{i+1}(t - d_fb)))]
+    h_i(t)     = h_i(t-1) + alpha (drive_i(t) - h_i(t-1))          (Euler; RK4 optional)
+    y_i(t)     = supralin(relu(h_i(t)))           o_i(t) = pool_i(y_i(t))
+
+with ``o_{-1}`` the input frames. A connection whose source has not responded yet carries nothing
+(not even a bias), so an area stays exactly zero until its first input arrives. Skip and feedback
+can also be multiplicative: they then scale the feedforward drive, ``ff * (1 + s)``, before the
+recurrent input is added.
+
+Two engines give the same dynamics. ``plain`` runs the equations step by step, one conv per
+connection per step. ``fast`` (default, used unless there is feedback or the recurrence targets the
+input) runs area by area: every state-independent conv (feedforward, skip, pooling, classifier)
+is applied to all time steps at once, and only the recurrent conv stays inside the time loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dynvision.models.config import Dynamics
+from dynvision.models.dynamics import LeakyIntegrator, Supralinearity
+from dynvision.models.recurrence import build_recurrence
+
+RECORD_MODES = ("layer", "unit")
+RETINA_CHANNELS = 9
+
+
+@dataclass
+class AreaSpec:
+    """What a zoo model says about one area; the engine adds dynamics and connections."""
+
+    name: str
+    ff: nn.Module
+    in_channels: int
+    out_channels: int
+    pool: nn.Module | None = None
+    recurrent: bool = True
+
+
+class Area(nn.Module):
+    """One visual area: feedforward pathway, recurrence, integrator and output pooling."""
+
+    def __init__(self, spec: AreaSpec, dyn: Dynamics) -> None:
+        super().__init__()
+        self.ff = spec.ff
+        self.in_channels, self.out_channels = spec.in_channels, spec.out_channels
+        rctype = dyn.recurrence_type if spec.recurrent else "none"
+        target_channels = spec.in_channels if dyn.recurrence_target == "input" else spec.out_channels
+        self.rec = build_recurrence(rctype, spec.out_channels, target_channels, dyn.recurrence_kernel)
+        self.integrator = LeakyIntegrator(dyn.tau, dyn.dt, dyn.integration, dyn.train_tau)
+        self.supralin = (
+            Supralinearity(dyn.supralinearity, dyn.supralinearity_gain) if dyn.supralinearity is not None else None
+        )
+        self.pool = spec.pool
+        self.skip: nn.Conv2d | None = None
+        self.feedback: nn.Conv2d | None = None
+
+    def activate(self, h: torch.Tensor) -> torch.Tensor:
+        y = F.relu(h)
+        return self.supralin(y) if self.supralin is not None else y
+
+    def output(self, y: torch.Tensor) -> torch.Tensor:
+        return self.pool(y) if self.pool is not None else y
+
+
+@dataclass
+class Seq:
+    """Activity from step ``start`` to the last step, time-major ``(steps, B, C, H, W)``."""
+
+    start: int
+    data: torch.Tensor
+
+    def delayed(self, steps: int, total: int) -> Seq | None:
+        if self.start + steps >= total:
+            return None
+        return Seq(self.start + steps, self.data[: total - self.start - steps])
+
+
+def _add(a: torch.Tensor | None, b: torch.Tensor | None) -> torch.Tensor | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _combine(drive: torch.Tensor | None, extra: torch.Tensor | None, mode: str) -> torch.Tensor | None:
+    if mode == "multiplicative":
+        return drive if drive is None or extra is None else drive * (1 + extra)
+    return _add(drive, extra)
+
+
+def _record_mode(record: bool | str | None) -> str | None:
+    if record is None or record is False:
+        return None
+    if record is True:
+        return "layer"
+    if record not in RECORD_MODES:
+        raise ValueError(f"record={record!r} is unknown; valid: None, True, {', '.join(RECORD_MODES)}")
+    return record
+
+
+def layer_stats(y: torch.Tensor) -> torch.Tensor:
+    """Mean and std of |activity| over the units of each sample: ``(..., C, H, W) -> (..., 2)``."""
+    a = y.abs().flatten(-3).float()
+    return torch.stack([a.mean(-1), a.std(-1, unbiased=False)], -1)
+
+
+class TemporalNetwork(nn.Module):
+    """Base class of every zoo model: a chain of areas with temporal dynamics and a linear read-out."""
+
+    def __init__(self, specs: list[AreaSpec], *, n_classes: int, input_channels: int, dynamics: Dynamics) -> None:
+        super().__init__()
+        if n_classes < 1:
+            raise ValueError(f"n_classes={n_classes} must be >= 1")
+        self.dynamics = dyn = dynamics
+        self.n_classes, self.input_channels = int(n_classes), int(input_channels)
+        if dyn.retina:
+            retina = nn.Conv2d(input_channels, RETINA_CHANNELS, 5, padding=2)
+            specs = [AreaSpec("retina", retina, input_channels, RETINA_CHANNELS, recurrent=False), *specs]
+        self.layers = nn.ModuleDict({spec.name: Area(spec, dyn) for spec in specs})
+        areas = list(self.layers.values())
+        for i, area in enumerate(areas):
+            if dyn.skip_mode and i >= 2:
+                area.skip = nn.Conv2d(areas[i - 2].out_channels, area.out_channels, 1, bias=False)
+            if dyn.feedback_mode and i + 1 < len(areas):
+                area.feedback = nn.Conv2d(areas[i + 1].out_channels, area.out_channels, 1, bias=False)
+        self.classifier = nn.Linear(areas[-1].out_channels, n_classes)
+        self._sizes: dict[tuple[int, int], list[tuple[torch.Size, torch.Size]]] = {}
+
+    # -- public attributes of the contract -------------------------------------------------------
+    @property
+    def areas(self) -> list[str]:
+        return list(self.layers.keys())
+
+    @property
+    def n_timesteps(self) -> int:
+        return self.dynamics.n_timesteps
+
+    @property
+    def dt(self) -> float:
+        return self.dynamics.dt
+
+    @property
+    def engine(self) -> str:
+        """Engine used for the next forward (``fast`` falls back to ``plain`` where it must)."""
+        dyn = self.dynamics
+        if dyn.engine == "fast" and not dyn.feedback_mode and dyn.recurrence_target != "input":
+            return "fast"
+        return "plain"
+
+    def first_response_steps(self) -> dict[str, int]:
+        """Step (0 = first input frame, no idle steps) at which each area first gets any drive.
+
+        The input reaches the first area after ``d_ff`` steps and every further area ``d_ff`` steps
+        later; additive skip (``d_skip`` from two areas below) and feedback (``d_fb`` from the area
+        above) can only shorten that path. Multiplicative connections need a drive to act on.
+        """
+        dyn, n = self.dynamics, len(self.layers)
+        inf = 10**9
+        first = [inf] * n
+        for _ in range(n + 1):
+            for i in range(n):
+                options = [dyn.delay_ff + (first[i - 1] if i else 0)]
+                if dyn.skip_mode == "additive" and i >= 2:
+                    options.append(first[i - 2] + dyn.delay_skip)
+                if dyn.feedback_mode == "additive" and i + 1 < n:
+                    options.append(first[i + 1] + dyn.delay_fb)
+                first[i] = min(first[i], *options)
+        return dict(zip(self.areas, first, strict=True))
+
+    # -- input and labels ------------------------------------------------------------------------
+    def presentation_mask(self, n_steps: int) -> torch.Tensor:
+        """1 where a held image is shown, 0 on blank steps, from ``presentation_pattern``."""
+        pattern = self.dynamics.presentation_pattern
+        slots = torch.tensor([int(c) for c in pattern], dtype=torch.bool)
+        index = torch.div(torch.arange(n_steps) * len(pattern), n_steps, rounding_mode="floor")
+        return slots[index]
+
+    def temporal_labels(self, labels: torch.Tensor, n_steps: int | None = None) -> torch.Tensor:
+        """Per-step labels for the loss: held labels follow the presentation pattern, and the first
+        ``loss_reaction_time`` ms after every onset (label turning from -1 to a class) are set to -1."""
+        if labels.dim() == 1:
+            n_steps = n_steps or self.n_timesteps
+            shown = self.presentation_mask(n_steps).to(labels.device)
+            labels = torch.where(shown, labels[:, None], torch.full_like(labels[:, None], -1))
+        labels = labels.clone()
+        reaction = self.dynamics.reaction_steps
+        if reaction:
+            valid = labels >= 0
+            onset = valid & ~F.pad(valid[:, :-1], (1, 0), value=False)
+            since = torch.zeros_like(labels)
+            for t in range(labels.shape[1]):
+                since[:, t] = torch.where(onset[:, t], 0, since[:, t - 1] + 1 if t else reaction)
+            labels[valid & (since < reaction)] = -1
+        return labels
+
+    def _frames(self, x: torch.Tensor) -> torch.Tensor:
+        """Time-major frames ``(idle + T, B, C, H, W)``: idle blanks, then the (patterned) stimulus."""
+        if x.dim() == 4:
+            mask = self.presentation_mask(self.n_timesteps).to(x.device)
+            frames = x.unsqueeze(0) * mask.to(x.dtype)[:, None, None, None, None]
+        elif x.dim() == 5:
+            frames = x.transpose(0, 1)
+        else:
+            raise ValueError(f"input of shape {tuple(x.shape)} must be (B, C, H, W) or (B, T, C, H, W)")
+        if frames.shape[2] != self.input_channels:
+            raise ValueError(f"input has {frames.shape[2]} channels; the model expects {self.input_channels}")
+        idle = self.dynamics.idle_timesteps
+        if idle:
+            frames = torch.cat([frames.new_zeros((idle, *frames.shape[1:])), frames])
+        return frames.contiguous()
+
+    def _area_sizes(self, frame: torch.Tensor) -> list[tuple[torch.Size, torch.Size]]:
+        """(state size, output size) of every area for this input size, found once with a blank frame."""
+        key = tuple(frame.shape[-2:])
+        if key not in self._sizes:
+            modes = [m.training for m in self.modules()]
+            self.eval()
+            sizes, x = [], frame[:1].new_zeros((1, *frame.shape[1:]))
+            with torch.no_grad():
+                for area in self.layers.values():
+                    h = area.ff(x)
+                    x = area.output(h)
+                    sizes.append((h.shape[-2:], x.shape[-2:]))
+            for m, mode in zip(self.modules(), modes, strict=True):
+                m.training = mode
+            self._sizes[key] = sizes
+        sizes = self._sizes[key]
+        if self.dynamics.recurrence_target == "input" and self.dynamics.recurrence_type != "none":
+            inputs = [frame.shape[-2:]] + [o for _, o in sizes[:-1]]
+            for name, (h, _), s in zip(self.areas, sizes, inputs, strict=True):
+                if h != s:
+                    raise ValueError(
+                        f"recurrence_target=input needs areas that keep the spatial size; {name} maps "
+                        f"{tuple(s)} to {tuple(h)}; use recurrence_target=middle or output"
+                    )
+        return sizes
+
+    # -- connections -----------------------------------------------------------------------------
+    @staticmethod
+    def _skip_input(area: Area, source: torch.Tensor, size: torch.Size) -> torch.Tensor:
+        """Resize the (larger) skip source first, then its 1x1 conv: the conv runs on the small map."""
+        if source.shape[-2:] != size:
+            source = F.adaptive_avg_pool2d(source, size)
+        return area.skip(source)
+
+    @staticmethod
+    def _feedback_input(area: Area, source: torch.Tensor, size: torch.Size) -> torch.Tensor:
+        """1x1 conv on the (small) source, then upsample to the area's size."""
+        out = area.feedback(source)
+        return out if out.shape[-2:] == size else F.interpolate(out, size=tuple(size), mode="nearest")
+
+    # -- forward ---------------------------------------------------------------------------------
+    def forward(
+        self, x: torch.Tensor, record: bool | str | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Logits ``(B, T, n_classes)``; with ``record`` also ``{area: responses over time}``.
+
+        ``record="layer"`` (or True) gives ``(B, T, 2)``: mean and std of |activity| per sample and
+        step; ``record="unit"`` gives the full activity ``(B, T, C, H, W)``.
+        """
+        mode = _record_mode(record)
+        frames = self._frames(x)
+        sizes = self._area_sizes(frames[0])
+        run = self._run_fast if self.engine == "fast" else self._run_plain
+        logits, responses = run(frames, sizes, mode)
+        idle = self.dynamics.idle_timesteps
+        logits = logits[idle:].transpose(0, 1)
+        if mode is None:
+            return logits
+        return logits, {name: r[idle:].transpose(0, 1) for name, r in responses.items()}
+
+    def _grad_at(self, t: int) -> bool:
+        return t >= self.dynamics.idle_timesteps and torch.is_grad_enabled()
+
+    def _truncate_at(self, t: int) -> bool:
+        k, idle = self.dynamics.tbptt_steps, self.dynamics.idle_timesteps
+        return k is not None and t > idle and (t - idle) % k == 0
+
+    def _map(self, fn: Callable[[torch.Tensor], torch.Tensor], seq: Seq | None) -> Seq | None:
+        """Apply a state-independent module to every step of ``seq`` at once (idle steps without grad)."""
+        if seq is None:
+            return None
+        steps, batch = seq.data.shape[:2]
+        split = min(max(self.dynamics.idle_timesteps - seq.start, 0), steps)
+        parts = []
+        if split:
+            with torch.no_grad():
+                parts.append(fn(seq.data[:split].flatten(0, 1)))
+        if split < steps:
+            parts.append(fn(seq.data[split:].flatten(0, 1)))
+        out = parts[0] if len(parts) == 1 else torch.cat(parts)
+        return Seq(seq.start, out.unflatten(0, (steps, batch)))
+
+    def _record_empty(self, frames: torch.Tensor, area: Area, size: torch.Size, mode: str) -> torch.Tensor:
+        n, b = frames.shape[:2]
+        if mode == "layer":
+            return frames.new_zeros((n, b, 2), dtype=torch.float32)
+        return frames.new_zeros((n, b, area.out_channels, *size))
+
+    def _readout(self, features: torch.Tensor) -> torch.Tensor:
+        return self.classifier(features.float().mean((-2, -1)) if features.dim() > 2 else features)
+
+    def _run_fast(self, frames, sizes, mode):
+        dyn, n = self.dynamics, frames.shape[0]
+        areas = list(self.layers.values())
+        outputs: list[Seq | None] = []
+        responses: dict[str, torch.Tensor] = {}
+        source: Seq | None = Seq(0, frames)
+        for i, (name, area) in enumerate(self.layers.items()):
+            u = source.delayed(dyn.delay_ff, n) if source is not None else None
+            drive = self._map(area.ff, u)
+            if area.skip is not None and outputs[i - 2] is not None:
+                s = outputs[i - 2].delayed(dyn.delay_skip, n)
+                s = self._map(lambda z, a=area, size=sizes[i][0]: self._skip_input(a, z, size), s)
+                drive = self._combine_seq(drive, s, dyn.skip_mode)
+            y = self._integrate_area(area, drive, n)
+            if mode is not None:
+                responses[name] = self._record_seq(frames, area, sizes[i][0], y, mode)
+            source = self._map(area.output, y) if area.pool is not None else y
+            outputs.append(source)
+        k = self.classifier.out_features
+        logits = self._readout(frames.new_zeros((1, areas[-1].out_channels))).expand(n, frames.shape[1], k)
+        if source is not None:
+            start = source.start
+            last = self._map(self._readout, source).data
+            logits = torch.cat([logits[:start].to(last.dtype), last])
+        return logits, responses
+
+    @staticmethod
+    def _combine_seq(drive: Seq | None, extra: Seq | None, mode: str) -> Seq | None:
+        if extra is None or drive is None:
+            return drive if mode == "multiplicative" or extra is None else extra
+        first, second = (drive, extra) if drive.start <= extra.start else (extra, drive)
+        lead = second.start - first.start
+        if mode == "multiplicative":
+            if drive.start >= extra.start:
+                return Seq(drive.start, drive.data * (1 + extra.data[drive.start - extra.start :]))
+            return Seq(drive.start, torch.cat([drive.data[:lead], drive.data[lead:] * (1 + extra.data)]))
+        return Seq(first.start, torch.cat([first.data[:lead], first.data[lead:] + second.data]))
+
+    def _integrate_area(self, area: Area, drive: Seq | None, n: int) -> Seq | None:
+        """The only per-step loop of the fast engine: integrator plus the recurrent conv."""
+        if drive is None:
+            return None
+        dyn, rec, target = self.dynamics, area.rec, self.dynamics.recurrence_target
+        h: torch.Tensor | None = None
+        ys: list[torch.Tensor] = []
+        cut = 0  # recurrent reads of steps before the last truncation are detached
+        for t in range(drive.start, n):
+            with torch.set_grad_enabled(self._grad_at(t)):
+                if self._truncate_at(t) and h is not None:
+                    h, cut = h.detach(), t - drive.start
+                back = t - drive.start - dyn.delay_rec
+                r = None
+                if rec is not None and back >= 0:
+                    r = rec(ys[back].detach() if back < cut else ys[back])
+                d = drive.data[t - drive.start]
+                h = area.integrator(h, _add(d, r) if target == "middle" else d)
+                ys.append(area.activate(_add(h, r) if target == "output" else h))
+        return Seq(drive.start, torch.stack(ys))
+
+    def _record_seq(self, frames, area: Area, size, y: Seq | None, mode: str) -> torch.Tensor:
+        out = self._record_empty(frames, area, size, mode)
+        if y is None:
+            return out
+        values = layer_stats(y.data) if mode == "layer" else y.data
+        return torch.cat([out[: y.start], values.to(out.dtype)])
+
+    def _run_plain(self, frames, sizes, mode):
+        """The equations as they read: every connection is one conv per step."""
+        dyn, n = self.dynamics, frames.shape[0]
+        areas = list(self.layers.values())
+        keep = max(dyn.delay_ff, dyn.delay_rec, dyn.delay_skip, dyn.delay_fb) + 1
+        ys: list[list[torch.Tensor | None]] = [[] for _ in areas]
+        outs: list[list[torch.Tensor | None]] = [[] for _ in areas]
+        states: list[torch.Tensor | None] = [None] * len(areas)
+        logits, recorded = [], {name: [] for name in self.areas}
+
+        def read(history: list, t: int) -> torch.Tensor | None:
+            return history[t] if 0 <= t < len(history) else None
+
+        for t in range(n):
+            with torch.set_grad_enabled(self._grad_at(t)):
+                if self._truncate_at(t):
+                    states = [None if h is None else h.detach() for h in states]
+                    ys = [[None if y is None else y.detach() for y in hist] for hist in ys]
+                for i, area in enumerate(areas):
+                    size = sizes[i][0]
+                    u = frames[t - dyn.delay_ff] if i == 0 and t >= dyn.delay_ff else None
+                    if i:
+                        u = read(outs[i - 1], t - dyn.delay_ff)
+                    prev = read(ys[i], t - dyn.delay_rec)
+                    r = area.rec(prev) if area.rec is not None and prev is not None else None
+                    if dyn.recurrence_target == "input":
+                        u = _add(u, r)
+                    drive = area.ff(u) if u is not None else None
+                    if area.skip is not None and (s := read(outs[i - 2], t - dyn.delay_skip)) is not None:
+                        drive = _combine(drive, self._skip_input(area, s, size), dyn.skip_mode)
+                    if area.feedback is not None and (f := read(outs[i + 1], t - dyn.delay_fb)) is not None:
+                        drive = _combine(drive, self._feedback_input(area, f, size), dyn.feedback_mode)
+                    if dyn.recurrence_target == "middle":
+                        drive = _add(drive, r)
+                    h = states[i] = area.integrator(states[i], drive)
+                    y = None if h is None else area.activate(_add(h, r) if dyn.recurrence_target == "output" else h)
+                    ys[i].append(y)
+                    outs[i].append(None if y is None else area.output(y))
+                    if t >= keep:  # ring buffer: forget what no delay can reach any more
+                        ys[i][t - keep] = outs[i][t - keep] = None
+                    if mode is not None:
+                        recorded[self.areas[i]].append(y)
+                last = outs[-1][t]
+                features = last if last is not None else frames.new_zeros((frames.shape[1], areas[-1].out_channels))
+                logits.append(self._readout(features))
+        responses = {}
+        if mode is not None:
+            for i, (name, values) in enumerate(recorded.items()):
+                empty = self._record_empty(frames[:1], areas[i], sizes[i][0], mode)[0]
+                rows = [empty if y is None else (layer_stats(y) if mode == "layer" else y) for y in values]
+                responses[name] = torch.stack([r.to(empty.dtype) for r in rows])
+        return torch.stack([lg.to(logits[-1].dtype) for lg in logits]), responses

@@ -1,0 +1,123 @@
+"""Model registry: names to constructors, the short argument aliases of workflow file names, weights.
+
+Third-party packages add models through the entry-point group ``dynvision.models`` (each entry point
+is imported once, and is expected to call :func:`register_model`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+from torch import nn
+
+from dynvision.models.config import DYNAMICS_ARGS
+from dynvision.models.weights import Weights
+
+ALIASES = {
+    "rctype": "recurrence_type",
+    "rctarget": "recurrence_target",
+    "tsteps": "n_timesteps",
+    "tff": "t_feedforward",
+    "trc": "t_recurrence",
+    "tsk": "t_skip",
+    "tfb": "t_feedback",
+    "idle": "idle_timesteps",
+    "lossrt": "loss_reaction_time",
+    "pattern": "presentation_pattern",
+    "supralin": "supralinearity",
+    "ffonly": "feedforward_only",
+}
+ENTRY_POINT_GROUP = "dynvision.models"
+
+_MODELS: dict[str, Callable[..., nn.Module]] = {}
+_WEIGHTS: dict[str, dict[str, Weights]] = {}
+_plugins_loaded = False
+M = TypeVar("M", bound=Callable[..., nn.Module])
+
+
+def register_model(name: str | None = None) -> Callable[[M], M]:
+    """Decorator adding a model class (or factory) under ``name`` (default: its own name)."""
+
+    def decorate(factory: M) -> M:
+        key = name or factory.__name__
+        if key in _MODELS:
+            raise ValueError(f"a model named {key!r} is already registered")
+        _MODELS[key] = factory
+        return factory
+
+    return decorate
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            entry.load()
+
+
+def list_models() -> list[str]:
+    _load_plugins()
+    return sorted(_MODELS)
+
+
+def get_model_class(name: str) -> Callable[..., nn.Module]:
+    _load_plugins()
+    if name not in _MODELS:
+        raise ValueError(f"model {name!r} is unknown; valid: {', '.join(sorted(_MODELS))}")
+    return _MODELS[name]
+
+
+def model_arguments(name: str) -> list[str]:
+    """Every keyword a model accepts (its own plus the shared dynamics arguments)."""
+    factory = get_model_class(name)
+    params = inspect.signature(factory).parameters.values()
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        names += [a for a in DYNAMICS_ARGS if a not in names]
+    return names
+
+
+def resolve_arguments(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Map aliases to long names, drop ``None`` (= the model's default), refuse unknown keys."""
+    valid = model_arguments(name)
+    resolved: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        long = ALIASES.get(key, key)
+        if long not in valid:
+            aliases = ", ".join(f"{a}->{b}" for a, b in ALIASES.items())
+            raise ValueError(f"{name} has no argument {key!r}; valid: {', '.join(valid)} (aliases: {aliases})")
+        if long in resolved:
+            raise ValueError(f"argument {long!r} given twice (as {key!r} and under another name)")
+        if value is not None:
+            resolved[long] = value
+    return resolved
+
+
+def register_weights(model_name: str, tag: str, weights: Weights) -> None:
+    """Make ``create_model(model_name, weights=tag)`` load ``weights``."""
+    tags = _WEIGHTS.setdefault(model_name, {})
+    if tag in tags:
+        raise ValueError(f"weights {tag!r} of {model_name} are already registered")
+    tags[tag] = weights
+
+
+def list_weights(model_name: str) -> list[str]:
+    return sorted(_WEIGHTS.get(model_name, {}))
+
+
+def create_model(name: str, weights: str | Weights | None = None, **kwargs: Any) -> nn.Module:
+    """Build a registered model; ``weights`` is a registered tag or a :class:`Weights` record."""
+    factory = get_model_class(name)
+    model = factory(**resolve_arguments(name, kwargs))
+    if weights is not None:
+        if isinstance(weights, str):
+            tags = _WEIGHTS.get(name, {})
+            if weights not in tags:
+                raise ValueError(f"weights {weights!r} of {name} are unknown; valid: {', '.join(sorted(tags))}")
+            weights = tags[weights]
+        model.load_state_dict(weights.get_state_dict())
+    return model

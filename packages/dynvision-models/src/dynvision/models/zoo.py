@@ -1,0 +1,205 @@
+"""The model zoo: DyRCNN family and temporal versions of reference architectures.
+
+Every model is a :class:`TemporalNetwork`; the classes here only say which areas exist and what their
+feedforward pathway is. Dynamics arguments (``**dynamics``, see :class:`Dynamics`) are shared by all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from torch import nn
+
+from dynvision.models.config import Dynamics
+from dynvision.models.network import RETINA_CHANNELS, AreaSpec, TemporalNetwork
+from dynvision.models.registry import register_model
+
+CORTICAL_NAMES = {1: ["V1"], 2: ["V1", "IT"], 3: ["V1", "V4", "IT"], 4: ["V1", "V2", "V4", "IT"]}
+
+
+def _conv(cin: int, cout: int, k: int, stride: int = 1, padding: int | None = None, bias: bool = True) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2 if padding is None else padding, bias=bias)
+
+
+class ZooModel(TemporalNetwork):
+    """Adds per-class dynamics defaults (e.g. no recurrence for AlexNet) before validation."""
+
+    dynamics_defaults: ClassVar[dict[str, Any]] = {}
+
+    def _build(self, specs_for: Any, n_classes: int, input_channels: int, dynamics: dict[str, Any]) -> None:
+        dyn = Dynamics(**{**self.dynamics_defaults, **dynamics})
+        first = RETINA_CHANNELS if dyn.retina else input_channels
+        super().__init__(specs_for(first), n_classes=n_classes, input_channels=input_channels, dynamics=dyn)
+
+
+class DyRCNN(ZooModel):
+    """Recurrent CNN family: one conv (or two) per area, 2x2 max pooling between areas.
+
+    Args:
+        channels: channels per area (square numbers suit the topographic ``local`` recurrence).
+        convs_per_area: 1 or 2 convs in an area's feedforward pathway.
+        kernel_size: feedforward kernel size.
+        area_names: names of the areas (default V1, V2, V4, IT for four areas).
+    """
+
+    variant_args: ClassVar[dict[str, Any]] = {"channels": (36, 64, 121, 256), "convs_per_area": 1}
+
+    def __init__(
+        self,
+        channels: Sequence[int] | None = None,
+        convs_per_area: int | None = None,
+        kernel_size: int = 3,
+        area_names: Sequence[str] | None = None,
+        n_classes: int = 10,
+        input_channels: int = 3,
+        **dynamics: Any,
+    ) -> None:
+        channels = list(channels or self.variant_args["channels"])
+        convs = int(convs_per_area or self.variant_args["convs_per_area"])
+        names = list(area_names or CORTICAL_NAMES.get(len(channels), [f"area{i + 1}" for i in range(len(channels))]))
+        if len(names) != len(channels):
+            raise ValueError(f"area_names={names} must name each of the {len(channels)} areas")
+        if convs not in (1, 2):
+            raise ValueError(f"convs_per_area={convs} is invalid; valid: 1, 2")
+
+        def specs(first: int) -> list[AreaSpec]:
+            out, cin = [], first
+            for i, (name, cout) in enumerate(zip(names, channels, strict=True)):
+                layers = [_conv(cin, cout, kernel_size)]
+                if convs == 2:
+                    layers += [nn.ReLU(), _conv(cout, cout, kernel_size)]
+                ff = layers[0] if convs == 1 else nn.Sequential(*layers)
+                pool = nn.MaxPool2d(2) if i + 1 < len(channels) else None
+                out.append(AreaSpec(name, ff, cin, cout, pool))
+                cin = cout
+            return out
+
+        self._build(specs, n_classes, input_channels, dynamics)
+
+
+@register_model()
+class DyRCNNx2(DyRCNN):
+    """Two areas (V1, IT) with 36 and 64 channels."""
+
+    variant_args: ClassVar[dict[str, Any]] = {"channels": (36, 64), "convs_per_area": 1}
+
+
+@register_model()
+class DyRCNNx4(DyRCNN):
+    """Four areas V1, V2, V4, IT with 36/64/121/256 channels."""
+
+    variant_args: ClassVar[dict[str, Any]] = {"channels": (36, 64, 121, 256), "convs_per_area": 1}
+
+
+@register_model()
+class DyRCNNx8(DyRCNN):
+    """Four areas with two convs each (eight convs), 64/144/256/529 channels."""
+
+    variant_args: ClassVar[dict[str, Any]] = {"channels": (64, 144, 256, 529), "convs_per_area": 2}
+
+
+@register_model()
+class AlexNet(ZooModel):
+    """AlexNet's five conv layers (with their ReLUs) as areas with leaky dynamics; no recurrence by default.
+
+    Pooling uses padding 1 so that 16-32 px inputs stay valid.
+    """
+
+    dynamics_defaults: ClassVar[dict[str, Any]] = {"recurrence_type": "none"}
+
+    def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
+        def specs(first: int) -> list[AreaSpec]:
+            def pool() -> nn.MaxPool2d:
+                return nn.MaxPool2d(3, 2, padding=1)
+
+            return [
+                AreaSpec("conv1", _conv(first, 64, 11, stride=4, padding=2), first, 64, pool()),
+                AreaSpec("conv2", _conv(64, 192, 5), 64, 192, pool()),
+                AreaSpec("conv3", _conv(192, 384, 3), 192, 384),
+                AreaSpec("conv4", _conv(384, 256, 3), 384, 256),
+                AreaSpec("conv5", _conv(256, 256, 3), 256, 256, pool()),
+            ]
+
+        self._build(specs, n_classes, input_channels, dynamics)
+
+
+@register_model()
+class CorNetRT(ZooModel):
+    """CORnet-RT: areas V1, V2, V4, IT (64/128/256/512), strided conv + GroupNorm, full recurrence."""
+
+    def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
+        def specs(first: int) -> list[AreaSpec]:
+            plan = [("V1", 64, 7, 4), ("V2", 128, 3, 2), ("V4", 256, 3, 2), ("IT", 512, 3, 2)]
+            out, cin = [], first
+            for name, cout, k, stride in plan:
+                ff = nn.Sequential(_conv(cin, cout, k, stride=stride, bias=False), nn.GroupNorm(32, cout))
+                out.append(AreaSpec(name, ff, cin, cout))
+                cin = cout
+            return out
+
+        self._build(specs, n_classes, input_channels, dynamics)
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block (two 3x3 convs with batch norm and an identity or projected shortcut)."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = _conv(cin, cout, 3, stride=stride, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = _conv(cout, cout, 3, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.shortcut = (
+            nn.Sequential(_conv(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+            if stride != 1 or cin != cout
+            else nn.Identity()
+        )
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+@register_model()
+class ResNet18(ZooModel):
+    """ResNet-18 with the stem and each of its four stages as an area; no recurrence by default.
+
+    Batch norm normalises over the samples of a step (plain engine) or of all steps at once (fast
+    engine), so the two engines agree exactly only in eval mode for this model.
+    """
+
+    dynamics_defaults: ClassVar[dict[str, Any]] = {"recurrence_type": "none"}
+
+    def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
+        def specs(first: int) -> list[AreaSpec]:
+            stem = nn.Sequential(_conv(first, 64, 7, stride=2, bias=False), nn.BatchNorm2d(64))
+            out = [AreaSpec("conv1", stem, first, 64, nn.MaxPool2d(3, 2, padding=1))]
+            cin = 64
+            for i, (cout, stride) in enumerate([(64, 1), (128, 2), (256, 2), (512, 2)]):
+                ff = nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout))
+                out.append(AreaSpec(f"layer{i + 1}", ff, cin, cout))
+                cin = cout
+            return out
+
+        self._build(specs, n_classes, input_channels, dynamics)
+
+
+@register_model()
+class CordsNet(ZooModel):
+    """CordsNet-style continuous-time recurrent CNN: eight recurrent conv areas (64-512 channels),
+    downsampling in areas 3, 5 and 7, full 3x3 recurrence and additive skips over two areas."""
+
+    dynamics_defaults: ClassVar[dict[str, Any]] = {"skip": True, "tau": 10.0}
+
+    def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
+        def specs(first: int) -> list[AreaSpec]:
+            plan = [(64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1)]
+            out, cin = [], first
+            for i, (cout, stride) in enumerate(plan):
+                out.append(AreaSpec(f"area{i + 1}", _conv(cin, cout, 3, stride=stride), cin, cout))
+                cin = cout
+            return out
+
+        self._build(specs, n_classes, input_channels, dynamics)

@@ -1,0 +1,228 @@
+"""The dynamics obey the equations: leaky rise and decay, exact delays, and the feedforward limit."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dynvision.models import DyRCNN, DyRCNNx4, create_model
+
+
+def one_area(**dynamics) -> DyRCNN:
+    """One area, 1x1 conv summing the input channels, no bias: the drive is known exactly."""
+    model = DyRCNN(channels=(4,), kernel_size=1, recurrence_type="none", t_feedforward=0, **dynamics)
+    with torch.no_grad():
+        model.layers["V1"].ff.weight.fill_(0.25)
+        model.layers["V1"].ff.bias.zero_()
+    return model
+
+
+def v1_trace(model, x) -> torch.Tensor:
+    _, responses = model(x, record="unit")
+    return responses["V1"][0, :, 0, 0, 0]
+
+
+@pytest.mark.parametrize("engine", ["fast", "plain"])
+def test_constant_input_rises_as_one_minus_decay_power(engine):
+    model = one_area(dt=2.0, tau=8.0, n_timesteps=12, engine=engine)
+    steady = 0.75  # 3 channels of ones x 0.25
+    trace = v1_trace(model, torch.ones(1, 3, 4, 4))
+    alpha = 2.0 / 8.0
+    expected = steady * (1 - (1 - alpha) ** torch.arange(1, 13, dtype=torch.float32))
+    torch.testing.assert_close(trace, expected)
+
+
+@pytest.mark.parametrize("engine", ["fast", "plain"])
+def test_activity_decays_by_one_minus_alpha_after_the_input_stops(engine):
+    model = one_area(dt=1.0, tau=5.0, engine=engine)
+    x = torch.zeros(1, 10, 3, 4, 4)
+    x[:, :4] = 1.0
+    trace = v1_trace(model, x)
+    torch.testing.assert_close(trace[5:] / trace[4:-1], torch.full((5,), 0.8))
+
+
+def test_rk4_is_wired_and_closer_to_the_exact_solution():
+    alpha = 0.5
+    euler = v1_trace(one_area(dt=4.0, tau=8.0, n_timesteps=6), torch.ones(1, 3, 2, 2)) / 0.75
+    rk4 = v1_trace(one_area(dt=4.0, tau=8.0, n_timesteps=6, integration="rk4"), torch.ones(1, 3, 2, 2)) / 0.75
+    steps = torch.arange(1, 7, dtype=torch.float32)
+    exact = 1 - torch.exp(-alpha * steps)
+    growth = 1 - alpha + alpha**2 / 2 - alpha**3 / 6 + alpha**4 / 24
+    torch.testing.assert_close(rk4, 1 - growth**steps)
+    assert (rk4 - exact).abs().max() < (euler - exact).abs().max() / 10
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"t_feedforward": 2.0}, {"V1": 1, "V2": 2, "V4": 3, "IT": 4}),
+        ({"t_feedforward": 6.0}, {"V1": 3, "V2": 6, "V4": 9, "IT": 12}),
+        ({"t_feedforward": 0.0}, {"V1": 0, "V2": 0, "V4": 0, "IT": 0}),
+        ({"t_feedforward": 4.0, "skip": True, "t_skip": 2.0}, {"V1": 2, "V2": 4, "V4": 3, "IT": 5}),
+        ({"t_feedforward": 4.0, "skip": "multiplicative", "t_skip": 2.0}, {"V1": 2, "V2": 4, "V4": 6, "IT": 8}),
+        ({"t_feedforward": 2.0, "retina": True}, {"retina": 1, "V1": 2, "V2": 3, "V4": 4, "IT": 5}),
+    ],
+)
+@pytest.mark.parametrize("engine", ["fast", "plain"])
+def test_delays_shift_first_responses_exactly(args, expected, engine):
+    torch.manual_seed(0)
+    model = DyRCNNx4(n_timesteps=14, dt=2.0, recurrence_type="full", engine=engine, **args)
+    assert model.first_response_steps() == expected
+    _, responses = model(torch.rand(2, 3, 16, 16), record="layer")
+    for area, step in expected.items():
+        mean = responses[area][..., 0]
+        assert torch.all(mean[:, :step] == 0), area
+        assert torch.all(mean[:, step] > 0), area
+
+
+def test_no_recurrence_alpha_one_zero_delays_is_the_feedforward_cnn_frame_by_frame():
+    torch.manual_seed(0)
+    model = DyRCNNx4(recurrence_type="none", dt=2.0, tau=2.0, t_feedforward=0.0, n_classes=7)
+    x = torch.rand(2, 5, 3, 32, 32)
+    logits, responses = model(x, record="unit")
+    for t in range(5):
+        a = x[:, t]
+        for name, area in model.layers.items():
+            y = F.relu(area.ff(a))
+            torch.testing.assert_close(responses[name][:, t], y)
+            a = area.pool(y) if area.pool is not None else y
+        torch.testing.assert_close(logits[:, t], model.classifier(a.mean((-2, -1))))
+
+
+def expected_recurrent_parameters(rctype: str, c: int, k: int = 3, sheet: int = 3) -> int:
+    return {
+        "none": 0,
+        "self": c,
+        "full": c * c * k * k,
+        "depthwise": c * k * k,
+        "pointwise": c * c,
+        "depthpointwise": c * k * k + c * c,
+        "pointdepthwise": c * c + c * k * k,
+        "local": sheet * sheet,
+        "localdepthwise": sheet * sheet + c * k * k,
+    }[rctype]
+
+
+@pytest.mark.parametrize(
+    "rctype",
+    ["none", "self", "full", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local", "localdepthwise"],
+)
+def test_parameter_count_per_recurrence_type(rctype):
+    def count(model):
+        return sum(p.numel() for p in model.parameters())
+
+    base = count(DyRCNNx4(recurrence_type="none"))
+    model = DyRCNNx4(recurrence_type=rctype)
+    assert count(model) - base == sum(expected_recurrent_parameters(rctype, c) for c in (36, 64, 121, 256))
+
+
+def test_local_recurrence_only_connects_neighbours_on_the_channel_sheet():
+    model = DyRCNN(channels=(16,), recurrence_type="local")
+    matrix = model.layers["V1"].rec.matrix()[:, :, 0, 0]
+    # channel 0 sits in the sheet's corner: itself, right, below and diagonal are its neighbours
+    assert set(torch.nonzero(matrix[0]).flatten().tolist()) <= {0, 1, 4, 5}
+    assert torch.count_nonzero(matrix[5]) <= 9
+
+
+CONFIGS = [
+    {"recurrence_type": rctype}
+    for rctype in ["self", "full", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local"]
+] + [
+    {"recurrence_type": "localdepthwise", "recurrence_target": "output"},
+    {"skip": True, "t_skip": 4.0},
+    {"skip": "multiplicative", "t_skip": 0.0},
+    {"idle_timesteps": 3},
+    {"tbptt_steps": 2},
+    {"integration": "rk4", "supralinearity": 1.5},
+    {"retina": True, "t_recurrence": 4.0, "presentation_pattern": "101"},
+    {"train_tau": True, "t_feedforward": 0.0},
+]
+
+
+@pytest.mark.parametrize("args", CONFIGS, ids=lambda a: "+".join(f"{k}={v}" for k, v in a.items()))
+def test_fast_and_plain_engines_give_the_same_dynamics(args):
+    torch.manual_seed(1)
+    model = DyRCNNx4(n_timesteps=6, **args)
+    x = torch.rand(2, 3, 16, 16)
+    assert model.engine == "fast"
+    logits, responses = model(x, record="unit")
+    (logits.sum() + sum(r.sum() for r in responses.values())).backward()
+    fast_grads = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    model.dynamics.engine = "plain"
+    plain_logits, plain_responses = model(x, record="unit")
+    (plain_logits.sum() + sum(r.sum() for r in plain_responses.values())).backward()
+    torch.testing.assert_close(logits, plain_logits, rtol=1e-4, atol=1e-5)
+    for name in responses:
+        torch.testing.assert_close(responses[name], plain_responses[name], rtol=1e-4, atol=1e-5)
+    for fast, p in zip(fast_grads, model.parameters(), strict=True):
+        if fast is None:
+            assert p.grad is None
+        else:
+            torch.testing.assert_close(fast, p.grad, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"feedback": True},
+        {"feedback": "multiplicative", "skip": True},
+        {"recurrence_target": "input", "recurrence_type": "full"},
+        {"recurrence_target": "input", "recurrence_type": "pointdepthwise"},
+    ],
+)
+def test_feedback_and_input_recurrence_run_on_the_plain_engine(args):
+    torch.manual_seed(0)
+    model = DyRCNNx4(n_timesteps=8, **args)
+    assert model.engine == "plain"
+    logits = model(torch.rand(2, 3, 16, 16))
+    logits.sum().backward()
+    assert logits.shape == (2, 8, 10)
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_feedback_changes_the_lower_area_after_the_higher_one_responds():
+    torch.manual_seed(0)
+    with_fb = DyRCNNx4(n_timesteps=8, feedback=True, t_feedback=2.0, recurrence_type="none")
+    without = DyRCNNx4(n_timesteps=8, recurrence_type="none")
+    without.load_state_dict(with_fb.state_dict(), strict=False)
+    x = torch.rand(1, 3, 16, 16)
+    a = with_fb(x, record="layer")[1]["V1"][0, :, 0]
+    b = without(x, record="layer")[1]["V1"][0, :, 0]
+    # V2 first responds at step 2, its feedback reaches V1 one step later
+    torch.testing.assert_close(a[:3], b[:3])
+    assert not torch.allclose(a[3:], b[3:])
+
+
+def test_idle_steps_run_without_gradient_and_warm_up_the_state():
+    torch.manual_seed(0)
+    model = DyRCNNx4(n_timesteps=4, idle_timesteps=5)
+    reference = DyRCNNx4(n_timesteps=9)
+    reference.load_state_dict(model.state_dict())
+    x = torch.rand(2, 3, 16, 16)
+    blank_then_image = torch.cat([torch.zeros(2, 5, 3, 16, 16), x[:, None].expand(2, 4, 3, 16, 16)], 1)
+    torch.testing.assert_close(model(x), reference(blank_then_image)[:, 5:])
+    x.requires_grad_(True)
+    model(x).sum().backward()
+    assert x.grad is not None
+
+
+def test_input_target_rejects_areas_that_shrink_the_image():
+    model = create_model("CorNetRT", rctarget="input", n_timesteps=2)
+    with pytest.raises(ValueError, match="recurrence_target=input"):
+        model(torch.rand(1, 3, 16, 16))
+
+
+def test_train_tau_learns_one_tau_per_area():
+    model = DyRCNNx4(train_tau=True, n_timesteps=5)
+    model(torch.rand(2, 3, 16, 16)).sum().backward()
+    taus = [area.integrator.log_tau for area in model.layers.values()]
+    assert all(t.requires_grad and t.grad is not None for t in taus)
+
+
+def test_presentation_pattern_and_reaction_time_shape_labels_and_input():
+    model = DyRCNN(channels=(4,), n_timesteps=8, presentation_pattern="1011", loss_reaction_time=2.0, dt=1.0)
+    labels = model.temporal_labels(torch.tensor([3, 5]))
+    assert labels[0].tolist() == [-1, -1, -1, -1, -1, -1, 3, 3]
+    temporal = torch.tensor([[-1, 2, 2, 2, -1, 2, 2, 2]])
+    assert model.temporal_labels(temporal).tolist() == [[-1, -1, -1, 2, -1, -1, -1, 2]]
+    assert model.presentation_mask(8).tolist() == [True, True, False, False, True, True, True, True]
