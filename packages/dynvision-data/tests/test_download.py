@@ -28,13 +28,13 @@ def test_download_verifies_and_renames(file_server, tmp_path):
 
 def test_sha256_is_checked_too(file_server, tmp_path):
     file_server.files["/a.bin"] = b"abc" * 100
-    with pytest.raises(ChecksumError, match="sha256 is .* expected 00"):
+    with pytest.raises(ChecksumError, match=r"sha256 is .* expected 00"):
         download_file(f"{file_server.url}/a.bin", tmp_path / "a.bin", sha256="00" * 32, progress=False)
 
 
 def test_checksum_mismatch_leaves_nothing(file_server, tmp_path):
     file_server.files["/a.bin"] = b"x" * 5000
-    with pytest.raises(ChecksumError, match="a.bin: md5 is .*, expected 0123"):
+    with pytest.raises(ChecksumError, match=r"a.bin: md5 is .*, expected 0123"):
         download_file(f"{file_server.url}/a.bin", tmp_path / "a.bin", md5="0123" * 8, progress=False)
     assert list(tmp_path.iterdir()) == []
 
@@ -43,7 +43,7 @@ def test_interrupted_transfer_fails_clearly_and_resumes(file_server, tmp_path):
     body = np.random.default_rng(0).bytes(200_000)
     file_server.files["/a.bin"] = body
     file_server.truncate["/a.bin"] = 70_000
-    with pytest.raises(DownloadError, match="failed after 2 attempts .*run again to resume"):
+    with pytest.raises(DownloadError, match=r"failed after 2 attempts .*run again to resume"):
         download_file(
             f"{file_server.url}/a.bin", tmp_path / "a.bin", md5=_md5(body), retries=1, backoff=0, progress=False
         )

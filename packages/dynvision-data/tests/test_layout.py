@@ -91,7 +91,7 @@ def test_group_from_explicit_config(tmp_path):
     config.write_text("data_groups:\n  mnist:\n    '10': ['1', 0]\n    bad: [12]\n")
     assert resolve_group("mnist", "10", config) == [0, 1]
     assert list_groups("mnist", config) == ["all", "10", "bad"]
-    with pytest.raises(ValueError, match="lists index 12; valid: 0..9"):
+    with pytest.raises(ValueError, match=r"lists index 12; valid: 0..9"):
         resolve_group("mnist", "bad", config)
 
 
