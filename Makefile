@@ -48,10 +48,10 @@ report: ## Build the browsable HTML report of all experiments
 	@echo "make report: not yet available (the workflow package is still being built)"; exit 2
 
 cluster: ## Run one experiment on SLURM: make cluster EXP=contrast
-	@echo "make cluster: not yet available (the cluster profile is still being built)"; exit 2
+	SNAKECHARM_LOG_NAME=$(EXP) ./cluster/snakecharm.sh -j100 experiment --config experiment=$(EXP)
 
 cluster-all: ## Run all experiments on SLURM (./cluster/snakecharm.sh -j100 all_experiments)
-	@echo "make cluster-all: not yet available (the cluster profile is still being built)"; exit 2
+	./cluster/snakecharm.sh -j100 all_experiments
 
 cluster-status: ## Show this user's SLURM jobs
-	@echo "make cluster-status: not yet available (the cluster profile is still being built)"; exit 2
+	squeue -u "$${USER:-$$(id -un)}"
