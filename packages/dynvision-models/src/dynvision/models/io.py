@@ -1,0 +1,61 @@
+"""Save and load a model together with how it was built (name, arguments, seed).
+
+The file is a plain ``torch.save`` dict that ``torch.load(..., weights_only=True)`` accepts, written to a
+temporary file next to the target and renamed, so readers never see half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dynvision.models.registry import create_model
+
+FORMAT = 1
+
+
+def save_model_file(
+    path: str | os.PathLike,
+    model: nn.Module,
+    *,
+    name: str,
+    args: dict[str, Any],
+    seed: int | str,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model``'s weights and the record needed to rebuild it with :func:`create_model`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "name": name,
+        "args": dict(args),
+        "seed": seed,
+        "extra": dict(extra or {}),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            torch.save(payload, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model_file(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model saved at ``path``; returns it and ``{name, args, seed, extra}``."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a dynvision model file (format {FORMAT})")
+    model = create_model(payload["name"], **payload["args"])
+    model.load_state_dict(payload["state_dict"])
+    record = {key: payload[key] for key in ("name", "args", "seed", "extra")}
+    return model, record
