@@ -128,3 +128,28 @@ def test_torch_stays_out_until_responses_are_read() -> None:
     code = "import sys, dynvision.viz.process, dynvision.viz.contract; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     assert torch is not None
+
+
+def test_aggregate_pairs_responses_and_names_the_experiment(make_test, tmp_path: Path) -> None:
+    inputs = []
+    for index, contrast in enumerate([0.2, 0.8]):
+        inputs += make_test(tmp_path, f"c{index}", data_args={"contrast": contrast, "tsteps": 5})
+    target = tmp_path / "data.csv"
+    assert aggregate_tests(inputs, target, experiment="contrast", parameter="contrast") == 2 * 3 * 5 * 4
+    table = pd.read_csv(target)
+    assert list(table.columns[:4]) == ["experiment", "model_name", "seed", "status"]
+    assert table.groupby(["contrast", "area"]).size().tolist() == [15] * 8
+    assert {"time_ms", "response_mean", "correct", "rctype", "tsteps"} <= set(table.columns)
+    with pytest.raises(DataContractError, match="swept parameter 'noise' is in no sidecar"):
+        aggregate_tests(inputs, target, parameter="noise")
+    with pytest.raises(DataContractError, match="responses without a test-output table: c1"):
+        aggregate_tests([inputs[0], inputs[1], inputs[3]], target)
+
+
+def test_aggregate_accepts_processed_tables(one_test: tuple[Path, Path], tmp_path: Path) -> None:
+    outputs_path, responses_path = one_test
+    tidy = tmp_path / "X_tidy.csv"
+    process_test(outputs_path, tidy, responses_path)
+    target = tmp_path / "data.csv"
+    assert aggregate_tests([tidy], target) == 60
+    assert list(pd.read_csv(target).columns[-9:]) == list(pd.read_csv(tidy).columns)[-9:]

@@ -50,6 +50,15 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             os.remove(temporary)
 
 
+def tidy_columns(raw_columns: Sequence[str], with_areas: bool) -> list[str]:
+    """Column order of a tidy table: identifiers, time, area, the test's own columns, then derived measures."""
+    if "time_ms" in raw_columns:  # already tidy
+        return list(raw_columns)
+    front = ["sample_index", "times_index", "time_ms", *(["area"] if with_areas else [])]
+    back = ["stimulus_on", "correct", *(["response_mean", "response_std"] if with_areas else [])]
+    return front + [name for name in raw_columns if name not in front and name not in back] + back
+
+
 def tidy_chunk(outputs: pd.DataFrame, dt: float, responses: TestResponses | None = None) -> pd.DataFrame:
     """Turn rows of a test-output table into tidy rows, one per area when responses are given.
 
@@ -58,12 +67,13 @@ def tidy_chunk(outputs: pd.DataFrame, dt: float, responses: TestResponses | None
     """
     import pandas as pd
 
+    columns = tidy_columns(list(outputs.columns), responses is not None)
     tidy = outputs.copy()
-    tidy.insert(2, "time_ms", tidy["times_index"].to_numpy() * dt)
+    tidy["time_ms"] = tidy["times_index"].to_numpy() * dt
     tidy["stimulus_on"] = tidy["label_index"].to_numpy() >= 0
     tidy["correct"] = (tidy["guess_index"].to_numpy() == tidy["first_label_index"].to_numpy()).astype(np.int8)
     if responses is None:
-        return tidy
+        return tidy[columns]
     samples, times = tidy["sample_index"].to_numpy(), tidy["times_index"].to_numpy()
     if samples.min() < 0 or samples.max() >= responses.n_samples:
         raise DataContractError(
@@ -75,11 +85,12 @@ def tidy_chunk(outputs: pd.DataFrame, dt: float, responses: TestResponses | None
         )
     per_area = []
     for area in responses.areas:
-        part = tidy.copy()
-        part.insert(3, "area", area)
-        part["response_mean"] = responses.mean[area][samples, times]
-        part["response_std"] = responses.std[area][samples, times]
-        per_area.append(part)
+        part = tidy.assign(
+            area=area,
+            response_mean=responses.mean[area][samples, times],
+            response_std=responses.std[area][samples, times],
+        )
+        per_area.append(part[columns])
     return pd.concat(per_area, ignore_index=True)
 
 
@@ -162,41 +173,78 @@ def _union(lists: Iterable[Sequence[str]]) -> list[str]:
     return list(dict.fromkeys(name for names in lists for name in names))
 
 
-def aggregate_tests(
-    inputs: Sequence[str | Path], output: str | Path, *, chunksize: int = CHUNKSIZE, progress: bool = False
-) -> int:
-    """Concatenate test tables (raw or tidy) into one experiment table with each test's parameters as columns.
+def test_stem(path: str | Path) -> str:
+    """Name shared by the outputs and responses of one test (without `_test_outputs.csv` / `_test_responses.pt`)."""
+    name = Path(path).name
+    for suffix in ("_test_outputs.csv", "_test_responses.pt"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return Path(path).stem
 
-    All headers and sidecars are checked before the first row is written; the result has the union of all
-    columns (missing ones left empty) and every row of every input. Returns the number of rows written.
+
+def pair_responses(inputs: Sequence[str | Path]) -> list[tuple[Path, Path | None]]:
+    """Split inputs into tables and the responses of the same test (`.pt` files matched by test name)."""
+    tables = [Path(path) for path in inputs if Path(path).suffix != ".pt"]
+    responses = {test_stem(path): Path(path) for path in inputs if Path(path).suffix == ".pt"}
+    unmatched = sorted(set(responses) - {test_stem(path) for path in tables})
+    if unmatched:
+        raise DataContractError(f"responses without a test-output table: {', '.join(unmatched)}")
+    return [(table, responses.get(test_stem(table))) for table in tables]
+
+
+def aggregate_tests(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    *,
+    experiment: str | None = None,
+    parameter: str | None = None,
+    chunksize: int = CHUNKSIZE,
+    progress: bool = False,
+) -> int:
+    """Concatenate the tests of an experiment into one tidy table with each test's parameters as columns.
+
+    Inputs are test-output CSVs (tidied on the way, with area responses when the test's `.pt` file is among
+    the inputs) or tables `process` already tidied. Every header and sidecar is checked, and the swept
+    `parameter` looked up, before the first row is written; the result has the union of all columns (missing
+    ones left empty) and every row of every input. Returns the number of rows written.
     """
     import pandas as pd
 
-    if not inputs:
+    pairs = pair_responses(inputs)
+    if not pairs:
         raise DataContractError("no input tables to aggregate")
-    headers, parameters = [], []
-    for path in inputs:
-        header = read_header(path)
-        check_output_columns(path, header)
-        headers.append(header)
-        parameters.append(experiment_columns(load_sidecar(path)))
+    raw_headers, headers, parameters = [], [], []
+    for table, responses in pairs:
+        header = read_header(table)
+        check_output_columns(table, header)
+        raw_headers.append(header)
+        headers.append(tidy_columns(header, responses is not None or "area" in header))
+        constants = experiment_columns(load_sidecar(table))
+        parameters.append({"experiment": experiment, **constants} if experiment else constants)
     parameter_names = _union(parameters)
+    if parameter and parameter not in parameter_names:
+        raise DataContractError(
+            f"swept parameter {parameter!r} is in no sidecar (parameters: {', '.join(parameter_names)})"
+        )
     data_names = [name for name in _union(headers) if name not in parameter_names]
-    columns = [name for name in FRONT_COLUMNS if name in parameter_names]
-    columns += [name for name in parameter_names if name not in columns] + data_names
+    front = [name for name in ("experiment", *FRONT_COLUMNS) if name in parameter_names]
+    columns = front + [name for name in parameter_names if name not in front] + data_names
 
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(inputs), unit="test", desc="aggregate")
+        bar = tqdm(total=len(pairs), unit="test", desc="aggregate")
     n_rows = 0
     with atomic_path(output) as temporary:
         pd.DataFrame(columns=columns).to_csv(temporary, index=False)
-        for path, constants in zip(inputs, parameters, strict=True):
-            for chunk in pd.read_csv(path, chunksize=chunksize):
-                for name, value in constants.items():
-                    chunk[name] = value
+        for (table, responses), header, constants in zip(pairs, raw_headers, parameters, strict=True):
+            if "time_ms" in header:
+                chunks = pd.read_csv(table, chunksize=chunksize)
+            else:
+                chunks = iter_tidy_test(table, responses, dt=constants.get("dt"), chunksize=chunksize)
+            for chunk in chunks:
+                chunk = chunk.assign(**constants)
                 chunk.reindex(columns=columns).to_csv(temporary, mode="a", header=False, index=False)
                 n_rows += len(chunk)
             if bar is not None:
