@@ -93,7 +93,7 @@ def test_beton_round_trip_matches_plain_loader(embedded_root, betons):
         )
         assert [len(y) for _, y in fast] == [len(y) for _, y in plain]
         assert len(plain[-1][1]) < 16  # the last partial batch is there
-        for (plain_x, plain_y), (fast_x, fast_y) in zip(plain, fast):
+        for (plain_x, plain_y), (fast_x, fast_y) in zip(plain, fast, strict=True):
             assert torch.equal(plain_y, fast_y) and fast_y.dtype == torch.int64
             torch.testing.assert_close(fast_x, plain_x, atol=1e-5, rtol=0)
 
@@ -111,5 +111,5 @@ def test_beton_shuffled_epoch_returns_every_sample_in_fresh_memory(embedded_root
 
 @pytest.mark.slow
 def test_beton_written_for_another_split_is_refused(embedded_root, betons):
-    with pytest.raises(ValueError, match="written for ratio=0.9, seed=0"):
+    with pytest.raises(ValueError, match=r"written for ratio=0\.9, seed=0"):
         build_dataloader("embedded", "val", data_root=embedded_root, use_ffcv=True, ratio=0.8)

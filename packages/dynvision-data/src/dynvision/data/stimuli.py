@@ -1,0 +1,368 @@
+"""Temporal stimulus loaders: image batches (B, C, H, W) -> sequences (B, T, C, H, W) with labels (B, T).
+
+A stimulus is a small frozen protocol object. Calling it is a pure function of (images, labels, arguments,
+seed): the same call gives the same tensor, and every call returns freshly allocated tensors. Frames without a
+stimulus show `blank_value` (0 = the dataset mean in normalised space) and carry the label -1.
+
+Every stimulus starts with `idle_timesteps` blank frames (time for a network to settle), followed by a protocol
+of `data_timesteps` frames; `n_timesteps` is their sum. Arguments accept the workflow's short aliases
+(`dsteps`/`tsteps`, `stim`, `intro`, `idle`, `interval`, `contrast`, `ssnr`, `noisetype`, `tempmode`, `noiseseed`).
+Third-party stimuli register through the entry-point group `dynvision.stimuli` (name -> Stimulus subclass).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import ClassVar
+
+import torch
+
+ENTRY_POINT_GROUP = "dynvision.stimuli"
+NON_LABEL = -1
+
+_STIMULI: dict[str, type[Stimulus]] = {}
+_ENTRY_POINTS_LOADED = False
+
+
+def register_stimulus(cls: type[Stimulus]) -> type[Stimulus]:
+    """Class decorator adding a stimulus under its class name; duplicate names are refused."""
+    if cls.__name__ in _STIMULI:
+        raise ValueError(f"stimulus {cls.__name__!r} is already registered")
+    _STIMULI[cls.__name__] = cls
+    return cls
+
+
+def _load_entry_points() -> None:
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        cls = entry.load()
+        if entry.name not in _STIMULI:
+            _STIMULI[entry.name] = cls
+
+
+def list_stimuli() -> list[str]:
+    """Names of all stimuli, built in and from installed entry points."""
+    _load_entry_points()
+    return sorted(_STIMULI)
+
+
+def get_stimulus_class(name: str) -> type[Stimulus]:
+    """Look a stimulus class up by name; unknown names raise one line listing the valid ones."""
+    _load_entry_points()
+    if name not in _STIMULI:
+        raise ValueError(f"unknown stimulus loader {name!r}; valid choices: {', '.join(list_stimuli())}")
+    return _STIMULI[name]
+
+
+def create_stimulus(name: str, **kwargs) -> Stimulus:
+    """Build a stimulus from its name and (long or alias) arguments; `None` values mean "the default".
+
+    String values (as they come from workflow wildcards like `tsteps=20`) are converted to the argument's type.
+    """
+    return get_stimulus_class(name).from_kwargs(**kwargs)
+
+
+def _to_bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use true/false)")
+
+
+def _optional_int(value) -> int | None:
+    return None if value is None or str(value).lower() == "none" else int(value)
+
+
+_CONVERTERS = {"int": int, "float": float, "str": str, "bool": _to_bool, "int | None": _optional_int}
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    """Base protocol: `idle_timesteps` blank frames, then `data_timesteps` frames defined by the subclass."""
+
+    data_timesteps: int = 20
+    idle_timesteps: int = 0
+    blank_value: float = 0.0
+
+    ALIASES: ClassVar[dict[str, str]] = {
+        "dsteps": "data_timesteps",
+        "tsteps": "data_timesteps",
+        "n_timesteps": "data_timesteps",
+        "idle": "idle_timesteps",
+        "blank": "blank_value",
+        "stim": "stimulus_duration",
+        "intro": "intro_duration",
+        "interval": "interval_duration",
+        "noisetype": "noise_type",
+        "tempmode": "temporal_mode",
+        "noiseseed": "noise_seed",
+        "corr": "correlation",
+        "blanknoise": "noise_on_blank",
+    }
+
+    @classmethod
+    def argument_names(cls) -> list[str]:
+        """Long names and the aliases that map onto them."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return sorted(fields | {alias for alias, target in cls.ALIASES.items() if target in fields})
+
+    @classmethod
+    def from_kwargs(cls, **kwargs) -> Stimulus:
+        """Resolve aliases, drop None, convert strings; unknown or doubled arguments raise one clear line."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        resolved: dict = {}
+        for key, value in kwargs.items():
+            if value is None:
+                continue
+            name = cls.ALIASES.get(key, key)
+            if name not in fields:
+                raise ValueError(
+                    f"unknown argument {key!r} for {cls.__name__}; valid choices: {', '.join(cls.argument_names())}"
+                )
+            if name in resolved:
+                raise ValueError(f"{cls.__name__}: argument {name!r} given twice (through {key!r})")
+            converter = _CONVERTERS.get(str(fields[name].type), lambda v: v)
+            try:
+                resolved[name] = converter(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{cls.__name__}: argument {key!r}={value!r} is not a valid {fields[name].type}"
+                ) from None
+        return cls(**resolved)
+
+    def __post_init__(self) -> None:
+        if self.data_timesteps < 1:
+            raise ValueError(f"{type(self).__name__}: data_timesteps must be at least 1, got {self.data_timesteps}")
+        if self.idle_timesteps < 0:
+            raise ValueError(f"{type(self).__name__}: idle_timesteps must be >= 0, got {self.idle_timesteps}")
+        self.presentation()  # validates the protocol early, before any batch is built
+
+    @property
+    def n_timesteps(self) -> int:
+        """Frames per sequence: idle frames plus the protocol."""
+        return self.idle_timesteps + self.data_timesteps
+
+    def presentation(self) -> list[bool]:
+        """Which protocol frames show the image (default: all)."""
+        return [True] * self.data_timesteps
+
+    def frames_on(self) -> torch.Tensor:
+        """Boolean (T,) over the whole sequence including the idle frames."""
+        return torch.tensor([False] * self.idle_timesteps + self.presentation(), dtype=torch.bool)
+
+    def image_on_frame(self, images: torch.Tensor) -> torch.Tensor:
+        """What a stimulus frame shows (default: the image as is)."""
+        return images
+
+    def _blocks(self, **durations: int) -> list[bool]:
+        """Concatenate named blank/stimulus blocks and check they fit in data_timesteps."""
+        total = sum(durations.values())
+        if any(value < 0 for value in durations.values()) or total > self.data_timesteps:
+            listed = ", ".join(f"{k}={v}" for k, v in durations.items())
+            raise ValueError(
+                f"{type(self).__name__}: {listed} need {total} frames but data_timesteps={self.data_timesteps}"
+            )
+        frames = []
+        for key, value in durations.items():
+            frames += [key.startswith("stim")] * value
+        return frames + [False] * (self.data_timesteps - total)
+
+    def __call__(
+        self, images: torch.Tensor, labels: torch.Tensor, seed: int = 0, dtype: torch.dtype | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Turn a batch into a sequence.
+
+        Args:
+            images: (B, C, H, W) normalised images.
+            labels: (B,) labels.
+            seed: Seed of any randomness (noise); the output is a pure function of the inputs and the seed.
+            dtype: Output dtype (default: the images' floating dtype).
+
+        Returns:
+            inputs (B, T, C, H, W) and labels (B, T) int64 with -1 on frames without a stimulus.
+        """
+        if images.dim() != 4:
+            raise ValueError(f"{type(self).__name__} expects images (B, C, H, W), got shape {tuple(images.shape)}")
+        out_dtype = dtype or (images.dtype if images.is_floating_point() else torch.float32)
+        on = self.frames_on().to(images.device)
+        x = images.to(torch.float32)
+        shown = self.image_on_frame(x)[:, None]
+        frames = torch.where(on.view(1, -1, 1, 1, 1), shown, torch.tensor(self.blank_value, device=x.device))
+        frames = self.add_noise(frames, x, on, seed)
+        sequence_labels = torch.where(on.view(1, -1), labels.to(torch.int64).view(-1, 1), NON_LABEL)
+        return frames.to(out_dtype), sequence_labels
+
+    def add_noise(self, frames: torch.Tensor, images: torch.Tensor, on: torch.Tensor, seed: int) -> torch.Tensor:
+        """Hook for stimuli that perturb the frames (default: none)."""
+        return frames
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusRepetition(Stimulus):
+    """The image on every frame (a static image held over time)."""
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusDuration(Stimulus):
+    """Blank intro, the image for `stimulus_duration` frames, blank rest."""
+
+    stimulus_duration: int = 5
+    intro_duration: int = 2
+
+    def presentation(self) -> list[bool]:
+        return self._blocks(intro=self.intro_duration, stim=self.stimulus_duration)
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusContrast(StimulusDuration):
+    """Like StimulusDuration with the normalised image scaled by `contrast` (1 = original, 0 = mean grey)."""
+
+    contrast: float = 1.0
+    stimulus_duration: int = 10
+
+    def __post_init__(self) -> None:
+        if self.contrast < 0:
+            raise ValueError(f"StimulusContrast: contrast must be >= 0, got {self.contrast}")
+        super().__post_init__()
+
+    def image_on_frame(self, images: torch.Tensor) -> torch.Tensor:
+        return images * self.contrast
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusInterval(Stimulus):
+    """Two presentations of `stimulus_duration` frames separated by a blank `interval_duration`."""
+
+    stimulus_duration: int = 3
+    intro_duration: int = 2
+    interval_duration: int = 4
+
+    def presentation(self) -> list[bool]:
+        return self._blocks(
+            intro=self.intro_duration,
+            stim1=self.stimulus_duration,
+            interval=self.interval_duration,
+            stim2=self.stimulus_duration,
+        )
+
+
+NOISE_TYPES = ("uniform", "gaussian", "poisson", "saltpepper", "phasescrambled")
+TEMPORAL_MODES = ("static", "dynamic")
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusNoise(StimulusDuration):
+    """StimulusDuration with additive noise at a signal-to-signal-plus-noise ratio `ssnr`.
+
+    Noise is standardised to zero mean and unit variance per pixel (the power of a normalised image), and a
+    stimulus frame is `sqrt(ssnr) * image + sqrt(1 - ssnr) * noise`: ssnr=1 is the clean image, ssnr=0 pure noise,
+    and the noise power is `1 - ssnr` of the unit signal power, with nothing divided by ssnr.
+
+    Attributes:
+        ssnr: Signal / (signal + noise) power, 0..1.
+        noise_type: uniform, gaussian, poisson (signal-dependent shot noise), saltpepper, phasescrambled
+            (the image's own amplitude spectrum with random phases).
+        temporal_mode: static (one noise pattern held over time) or dynamic (fresh noise every frame).
+        noise_seed: Fixes the noise regardless of the call's seed (same noise for every batch).
+        correlation: Spatial correlation length (Gaussian kernel sigma, pixels) of gaussian noise; 0 = white.
+        noise_on_blank: Also put noise (at power 1 - ssnr) on blank frames.
+        saltpepper_density: Fraction of pixels hit by salt-and-pepper noise.
+    """
+
+    stimulus_duration: int = 10
+    ssnr: float = 0.5
+    noise_type: str = "gaussian"
+    temporal_mode: str = "static"
+    noise_seed: int | None = None
+    correlation: float = 0.0
+    noise_on_blank: bool = False
+    saltpepper_density: float = 0.1
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        if not 0.0 <= self.ssnr <= 1.0:
+            raise ValueError(f"{name}: ssnr must be between 0 and 1, got {self.ssnr}")
+        if self.noise_type not in NOISE_TYPES:
+            raise ValueError(f"{name}: unknown noise_type {self.noise_type!r}; valid choices: {', '.join(NOISE_TYPES)}")
+        if self.temporal_mode not in TEMPORAL_MODES:
+            raise ValueError(
+                f"{name}: unknown temporal_mode {self.temporal_mode!r}; valid choices: {', '.join(TEMPORAL_MODES)}"
+            )
+        if self.correlation < 0:
+            raise ValueError(f"{name}: correlation must be >= 0, got {self.correlation}")
+        if not 0 < self.saltpepper_density <= 1:
+            raise ValueError(f"{name}: saltpepper_density must be in (0, 1], got {self.saltpepper_density}")
+        super().__post_init__()
+
+    def image_on_frame(self, images: torch.Tensor) -> torch.Tensor:
+        return images * math.sqrt(self.ssnr)
+
+    def add_noise(self, frames: torch.Tensor, images: torch.Tensor, on: torch.Tensor, seed: int) -> torch.Tensor:
+        if self.ssnr == 1.0:
+            return frames
+        generator = torch.Generator(device=images.device).manual_seed(
+            int(self.noise_seed if self.noise_seed is not None else seed)
+        )
+        n_patterns = frames.shape[1] if self.temporal_mode == "dynamic" else 1
+        noise = torch.stack([self._noise(images, generator) for _ in range(n_patterns)], dim=1)
+        where = on if not self.noise_on_blank else torch.ones_like(on)
+        return frames + math.sqrt(1.0 - self.ssnr) * noise * where.view(1, -1, 1, 1, 1)
+
+    def _noise(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One zero-mean, unit-variance noise pattern shaped like `images`."""
+        shape, device = images.shape, images.device
+        if self.noise_type == "uniform":
+            return (torch.rand(shape, generator=generator, device=device) - 0.5) * math.sqrt(12.0)
+        if self.noise_type == "gaussian":
+            noise = torch.randn(shape, generator=generator, device=device)
+            return _spatially_correlate(noise, self.correlation) if self.correlation > 0 else noise
+        if self.noise_type == "poisson":
+            # Shot noise whose variance follows the image brightness (min-max scaled per sample).
+            low = images.amin(dim=(1, 2, 3), keepdim=True)
+            high = images.amax(dim=(1, 2, 3), keepdim=True)
+            rate = 1.0 + 20.0 * (images - low) / (high - low).clamp_min(1e-6)
+            counts = torch.poisson(rate, generator=generator)
+            return (counts - rate) / rate.mean(dim=(1, 2, 3), keepdim=True).sqrt()
+        if self.noise_type == "saltpepper":
+            batch, _, height, width = shape
+            hit = torch.rand((batch, 1, height, width), generator=generator, device=device) < self.saltpepper_density
+            sign = torch.randint(0, 2, (batch, 1, height, width), generator=generator, device=device) * 2.0 - 1.0
+            return (hit * sign / math.sqrt(self.saltpepper_density)).expand(shape).contiguous()
+        return _phase_scrambled(images, generator)
+
+
+def _spatially_correlate(noise: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Blur white noise with a Gaussian kernel of unit L2 norm (circular borders keep the variance at 1)."""
+    radius = max(1, math.ceil(3 * sigma))
+    offsets = torch.arange(-radius, radius + 1, dtype=noise.dtype, device=noise.device)
+    kernel_1d = torch.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel = torch.outer(kernel_1d, kernel_1d)
+    kernel = kernel / kernel.pow(2).sum().sqrt()
+    batch, channels, height, width = noise.shape
+    flat = noise.reshape(batch * channels, 1, height, width)
+    padded = torch.nn.functional.pad(flat, (radius, radius, radius, radius), mode="circular")
+    return torch.nn.functional.conv2d(padded, kernel.view(1, 1, *kernel.shape)).reshape(noise.shape)
+
+
+def _phase_scrambled(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Noise with each image's amplitude spectrum (mean removed) and random phases, standardised per image."""
+    spectrum = torch.fft.rfft2(images - images.mean(dim=(2, 3), keepdim=True))
+    random_phase = torch.angle(torch.fft.rfft2(torch.randn(images.shape, generator=generator, device=images.device)))
+    noise = torch.fft.irfft2(spectrum.abs() * torch.exp(1j * random_phase), s=images.shape[-2:])
+    std = noise.std(dim=(1, 2, 3), keepdim=True)
+    return (noise - noise.mean(dim=(1, 2, 3), keepdim=True)) / std.clamp_min(1e-8)

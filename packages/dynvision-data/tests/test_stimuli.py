@@ -1,0 +1,187 @@
+"""Temporal stimuli: exact frame/label patterns, noise power, determinism, dtype, fresh memory, errors."""
+
+import math
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from dynvision.data import stimuli
+from dynvision.data.stimuli import NOISE_TYPES, create_stimulus, list_stimuli
+
+
+@pytest.fixture
+def batch():
+    generator = torch.Generator().manual_seed(0)
+    return torch.randn(4, 3, 16, 16, generator=generator), torch.tensor([3, 0, 9, 5])
+
+
+def _pattern(inputs, images):
+    """'img' where a frame equals the image, 'blank' where it is all zeros, per time step of sample 0."""
+    out = []
+    for frame in inputs[0]:
+        if torch.equal(frame, images[0]):
+            out.append("img")
+        elif torch.count_nonzero(frame) == 0:
+            out.append("blank")
+        else:
+            out.append("other")
+    return out
+
+
+def test_builtin_stimuli_are_listed():
+    assert {"StimulusRepetition", "StimulusDuration", "StimulusContrast", "StimulusInterval", "StimulusNoise"} <= set(
+        list_stimuli()
+    )
+
+
+def test_duration_pattern(batch):
+    images, labels = batch
+    stim = create_stimulus("StimulusDuration", intro=1, stim=3, dsteps=6)
+    inputs, frame_labels = stim(images, labels)
+    assert inputs.shape == (4, 6, 3, 16, 16) and stim.n_timesteps == 6
+    assert _pattern(inputs, images) == ["blank", "img", "img", "img", "blank", "blank"]
+    assert frame_labels[0].tolist() == [-1, 3, 3, 3, -1, -1]
+    assert frame_labels.dtype == torch.int64
+
+
+def test_repetition_with_idle_frames(batch):
+    images, labels = batch
+    stim = create_stimulus("StimulusRepetition", tsteps=3, idle=2)
+    inputs, frame_labels = stim(images, labels)
+    assert stim.n_timesteps == 5
+    assert _pattern(inputs, images) == ["blank", "blank", "img", "img", "img"]
+    assert frame_labels[2].tolist() == [-1, -1, 9, 9, 9]
+
+
+def test_interval_pattern(batch):
+    images, labels = batch
+    stim = create_stimulus("StimulusInterval", tsteps=8, intro=1, stim=2, interval=2)
+    inputs, frame_labels = stim(images, labels)
+    assert _pattern(inputs, images) == ["blank", "img", "img", "blank", "blank", "img", "img", "blank"]
+    assert frame_labels[3].tolist() == [-1, 5, 5, -1, -1, 5, 5, -1]
+
+
+def test_contrast_scales_normalised_image(batch):
+    images, labels = batch
+    inputs, frame_labels = create_stimulus("StimulusContrast", tsteps=4, intro=1, stim=2, contrast=0.25)(images, labels)
+    torch.testing.assert_close(inputs[:, 1], images * 0.25)
+    assert torch.count_nonzero(inputs[:, 0]) == 0 and torch.count_nonzero(inputs[:, 3]) == 0
+    assert frame_labels[1].tolist() == [-1, 0, 0, -1]
+
+
+def test_string_arguments_from_wildcards(batch):
+    stim = create_stimulus("StimulusNoise", tsteps="6", stim="3", intro="1", ssnr="0.5", noiseseed="7")
+    assert (stim.data_timesteps, stim.stimulus_duration, stim.ssnr, stim.noise_seed) == (6, 3, 0.5, 7)
+    assert create_stimulus("StimulusNoise", blanknoise="true", noiseseed=None).noise_on_blank is True
+
+
+@pytest.mark.parametrize("noise_type", NOISE_TYPES)
+@pytest.mark.parametrize("ssnr", [0.0, 0.3, 0.8])
+def test_noise_power_matches_ssnr(noise_type, ssnr):
+    images = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    stim = create_stimulus(
+        "StimulusNoise", tsteps=4, intro=0, stim=4, ssnr=ssnr, noisetype=noise_type, tempmode="dynamic"
+    )
+    inputs, _ = stim(images, torch.zeros(16, dtype=torch.int64), seed=3)
+    noise = inputs - math.sqrt(ssnr) * images[:, None]
+    assert noise.pow(2).mean().item() == pytest.approx(1 - ssnr, rel=0.1, abs=0.01)
+    assert torch.isfinite(inputs).all()
+
+
+def test_ssnr_one_is_clean_and_zero_is_pure_noise(batch):
+    images, labels = batch
+    clean, _ = create_stimulus("StimulusNoise", tsteps=3, intro=0, stim=3, ssnr=1)(images, labels)
+    assert torch.equal(clean[:, 0], images)
+    noise_only, _ = create_stimulus("StimulusNoise", tsteps=3, intro=0, stim=3, ssnr=0)(
+        torch.zeros_like(images), labels
+    )
+    assert noise_only.abs().sum() > 0
+
+
+def test_blank_image_gives_no_nan_for_every_noise_type():
+    blank = torch.zeros(2, 3, 8, 8)
+    for noise_type in NOISE_TYPES:
+        inputs, _ = create_stimulus("StimulusNoise", noisetype=noise_type, ssnr=0.5)(blank, torch.zeros(2))
+        assert torch.isfinite(inputs).all(), noise_type
+
+
+def test_static_vs_dynamic_and_blank_frames(batch):
+    images, labels = batch
+    args = {"tsteps": 5, "intro": 1, "stim": 3, "ssnr": 0.5}
+    static, _ = create_stimulus("StimulusNoise", tempmode="static", **args)(images, labels)
+    dynamic, _ = create_stimulus("StimulusNoise", tempmode="dynamic", **args)(images, labels)
+    assert torch.equal(static[:, 1], static[:, 3])
+    assert not torch.equal(dynamic[:, 1], dynamic[:, 3])
+    assert torch.count_nonzero(static[:, 0]) == 0  # no noise on blank frames by default
+    noisy_blank, frame_labels = create_stimulus("StimulusNoise", blanknoise=True, **args)(images, labels)
+    assert torch.count_nonzero(noisy_blank[:, 0]) > 0
+    assert frame_labels[0].tolist() == [-1, 3, 3, 3, -1]
+
+
+def test_spatially_correlated_gaussian_keeps_unit_power_and_correlates_neighbours():
+    images = torch.zeros(8, 3, 32, 32)
+    inputs, _ = create_stimulus("StimulusNoise", tsteps=1, intro=0, stim=1, ssnr=0, corr=2.0)(images, torch.zeros(8))
+    noise = inputs[:, 0]
+    assert noise.pow(2).mean().item() == pytest.approx(1.0, rel=0.15)
+    neighbour = (noise[..., 1:] * noise[..., :-1]).mean().item()
+    assert neighbour > 0.5
+
+
+def test_deterministic_per_seed_and_noise_seed(batch):
+    images, labels = batch
+    stim = create_stimulus("StimulusNoise", noisetype="uniform", tempmode="dynamic")
+    assert torch.equal(stim(images, labels, seed=1)[0], stim(images, labels, seed=1)[0])
+    assert not torch.equal(stim(images, labels, seed=1)[0], stim(images, labels, seed=2)[0])
+    fixed = create_stimulus("StimulusNoise", noiseseed=5)
+    assert torch.equal(fixed(images, labels, seed=1)[0], fixed(images, labels, seed=2)[0])
+
+
+def test_dtype_and_fresh_tensors(batch):
+    images, labels = batch
+    stim = create_stimulus("StimulusRepetition", tsteps=2)
+    first, _ = stim(images, labels, dtype=torch.bfloat16)
+    assert first.dtype == torch.bfloat16
+    a, _ = stim(images, labels)
+    b, _ = stim(images, labels)
+    a.zero_()
+    assert torch.equal(b[:, 0], images) and torch.equal(b[:, 1], images)
+    assert a.data_ptr() != images.data_ptr()
+
+
+def test_errors_name_the_choices():
+    with pytest.raises(ValueError, match="unknown stimulus loader 'StimulusFlash'; valid choices: StimulusContrast"):
+        create_stimulus("StimulusFlash")
+    with pytest.raises(ValueError, match="unknown argument 'stimm' for StimulusDuration; valid choices: .*stim,"):
+        create_stimulus("StimulusDuration", stimm=3)
+    with pytest.raises(ValueError, match="unknown noise_type 'pink'; valid choices: uniform, gaussian"):
+        create_stimulus("StimulusNoise", noisetype="pink")
+    with pytest.raises(ValueError, match="stim=5 need 7 frames but data_timesteps=6"):
+        create_stimulus("StimulusDuration", intro=2, stim=5, tsteps=6)
+    with pytest.raises(ValueError, match="ssnr must be between 0 and 1, got 1.5"):
+        create_stimulus("StimulusNoise", ssnr=1.5)
+    with pytest.raises(ValueError, match="given twice"):
+        create_stimulus("StimulusDuration", tsteps=5, dsteps=6)
+
+
+def test_third_party_stimulus_through_entry_point(monkeypatch, batch):
+    @dataclass(frozen=True)
+    class StimulusFlip(stimuli.Stimulus):
+        def image_on_frame(self, images):
+            return images.flip(-1)
+
+    class FakeEntryPoint:
+        name = "StimulusFlip"
+
+        def load(self):
+            return StimulusFlip
+
+    monkeypatch.setattr(stimuli, "_ENTRY_POINTS_LOADED", False)
+    monkeypatch.setattr(
+        stimuli, "entry_points", lambda group: [FakeEntryPoint()] if group == "dynvision.stimuli" else []
+    )
+    monkeypatch.setattr(stimuli, "_STIMULI", dict(stimuli._STIMULI))
+    assert "StimulusFlip" in list_stimuli()
+    images, labels = batch
+    inputs, _ = create_stimulus("StimulusFlip", tsteps=2)(images, labels)
+    assert torch.equal(inputs[:, 1], images.flip(-1))
