@@ -1,0 +1,151 @@
+"""The guide's commands, as dry runs: the planned jobs and every documented output path."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .dryrun import PATTERNS, kind_of, snakemake
+
+pytestmark = pytest.mark.integration
+
+
+def test_default_target_runs_every_experiment(tmp_path: Path) -> None:
+    plan = snakemake(tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    experiments = yaml.safe_load((Path(__file__).parents[3] / "configs" / "config_experiments.yaml").read_text())
+    done = sorted(path for path in plan.outputs if kind_of(path) == "done")
+    assert done == sorted(f"reports/experiment_{name}.done" for name in experiments["experiment_config"])
+    kinds = {kind_of(path) for path in plan.outputs}
+    assert set(PATTERNS) <= kinds
+    for rule in ("get_data", "link", "init_model", "train_model", "test_model", "process_experiment", "plot"):
+        assert rule in plan.rules
+    # nothing is written by a dry run except Snakemake's own folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake"]
+
+
+def test_done_file_and_config_experiment_build_the_same(tmp_path: Path) -> None:
+    by_file = snakemake(tmp_path, "reports/experiment_contrast.done")
+    by_config = snakemake(tmp_path, "--config", "experiment=contrast")
+    assert by_file.returncode == 0 and by_config.returncode == 0, by_file.stderr + by_config.stderr
+    without_target = [path for path in by_config.outputs if path]
+    assert sorted(by_file.outputs) == sorted(without_target)
+    tests = [path for path in by_file.outputs if kind_of(path) == "outputs"]
+    assert len(tests) == 4 and all("StimulusContrast:tsteps=" in path for path in tests)
+    assert by_file.rules.count("train_model") == 1
+
+
+def test_guide_parameter_sweep(tmp_path: Path) -> None:
+    plan = snakemake(
+        tmp_path,
+        "all_experiments",
+        "--config",
+        "experiment=contrast",
+        "model_args={rctype:[full,self,depthpointwise,pointdepthwise]}",
+    )
+    assert plan.returncode == 0, plan.stderr
+    trained = sorted(path for path in plan.outputs_of("train_model"))
+    assert trained == sorted(
+        f"models/DyRCNNx4/DyRCNNx4:rctype={rctype}+tsteps=10_0001_embedded_trained.pt"
+        for rctype in ("full", "self", "depthpointwise", "pointdepthwise")
+    )
+    assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 16
+
+
+def test_guide_single_experiment_command(tmp_path: Path) -> None:
+    plan = snakemake(tmp_path, "experiment", "--config", "model_name=DyRCNNx4", "model_args={rctype:full}", "seed=0002")
+    assert plan.returncode == 0, plan.stderr
+    assert "models/DyRCNNx4/DyRCNNx4:rctype=full+tsteps=10_0002_embedded_init.pt" in plan.outputs
+    assert "reports/experiment_contrast.done" in plan.outputs
+
+
+def test_guide_standard_models_on_a_group(tmp_path: Path) -> None:
+    # Snakemake 9 reads every word after --config as a config entry, so the target comes first.
+    plan = snakemake(
+        tmp_path,
+        "test_standard_models",
+        "--config",
+        "model_name=[AlexNet,CorNetRT,ResNet18,DyRCNNx4]",
+        "data_group=shapes",
+        "experiment=contrast",
+    )
+    assert plan.returncode == 0, plan.stderr
+    outputs = [path for path in plan.outputs if kind_of(path) == "outputs"]
+    assert len(outputs) == 16
+    for name in ("AlexNet", "CorNetRT", "ResNet18", "DyRCNNx4"):
+        assert (
+            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:tsteps=10+contrast=0.1_shapes_test_outputs.csv"
+            in outputs
+        )
+    assert "data/interim/embedded/test_shapes/folder.link" in plan.outputs_of("link")
+
+
+def test_explicit_guide_paths(tmp_path: Path) -> None:
+    target = (
+        "reports/DyRCNNx4/DyRCNNx4:rctype=full+tsteps=20_0001_embedded_trained_StimulusDuration:tsteps=100+stim=5"
+        "_all_test_outputs.csv"
+    )
+    plan = snakemake(tmp_path, target, "plot_experiments_on_models", "--config", "experiment=duration")
+    assert plan.returncode == 0, plan.stderr
+    assert target in plan.outputs
+    assert all(kind_of(path) == "figure" for path in plan.outputs_of("plot"))
+    assert len(plan.outputs_of("plot")) == 2
+
+
+def test_long_arguments_are_hashed(tmp_path: Path) -> None:
+    long_args = (
+        "{"
+        + ",".join(
+            f"{key}:{value}"
+            for key, value in [
+                ("rctype", "full"),
+                ("tsteps", 10),
+                ("dt", 2),
+                ("tau", 5),
+                ("tff", 0),
+                ("trc", 6),
+                ("tsk", 0),
+                ("tfb", 30),
+                ("lossrt", 4),
+                ("idle", 0),
+            ]
+        )
+        + "}"
+    )
+    plan = snakemake(tmp_path, "--config", "experiment=contrast", f"model_args={long_args}")
+    assert plan.returncode == 0, plan.stderr
+    models = plan.outputs_of("init_model")
+    assert len(models) == 1 and "~" in models[0]
+    for path in plan.outputs:
+        assert all(len(part.encode()) <= 255 for part in Path(path).parts)
+    index = yaml.safe_load((tmp_path / "models" / "hashed_args.yaml").read_text())
+    token = Path(models[0]).name.split("_")[0][len("DyRCNNx4") :]
+    assert index[token].startswith(":rctype=full+tsteps=10+dt=2")
+
+
+def test_dag_and_forcerun(tmp_path: Path) -> None:
+    dag = snakemake(tmp_path, "all_experiments", "--dag", "--config", "experiment=contrast")  # Snakemake 9: --dag [dot]
+    assert dag.returncode == 0, dag.stderr
+    assert "digraph" in dag.stdout and "train_model" in dag.stdout
+    forced = snakemake(tmp_path, "all_experiments", "--forcerun", "test_model", "--config", "experiment=contrast")
+    assert forced.returncode == 0, forced.stderr
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("model_name=NoNet", "unknown model 'NoNet'; valid choices: "),
+        ("model_args={rctype:weird}", "unknown recurrence type (rctype) 'weird'; valid choices: "),
+        ("experiment=nope", "unknown experiment 'nope'; valid choices: contrast"),
+        ("data_name=nodata", "unknown dataset 'nodata'; valid choices: "),
+        ("data_group=nogroup", "unknown data_group of embedded 'nogroup'; valid choices: all"),
+        ("model_args=rctype=full", "malformed argument string"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path: Path, assignment: str, message: str) -> None:
+    plan = snakemake(tmp_path, "--config", assignment, dry=False)
+    assert plan.returncode != 0
+    assert message in plan.stderr
+    assert next(line for line in plan.stderr.splitlines() if "invalid configuration" in line).count(message) == 1
+    assert not plan.rules
+    assert not any((tmp_path / name).exists() for name in ("data", "models", "reports", "logs"))
