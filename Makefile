@@ -33,19 +33,20 @@ clean: ## Remove builds and caches (never data/, models/ or reports/)
 	rm -rf dist build .pytest_cache .ruff_cache && find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 experiment: ## Run one experiment end to end: make experiment EXP=contrast
-	@echo "make experiment: not yet available (the workflow package is still being built)"; exit 2
+	$(BIN)/snakemake --cores 2 experiment --config experiment=$(EXP)
 
 experiments: ## Run every experiment in configs/config_experiments.yaml
-	@echo "make experiments: not yet available (the workflow package is still being built)"; exit 2
+	$(BIN)/snakemake --cores 2 all_experiments
 
 dryrun: ## Show what an experiment would run: make dryrun EXP=contrast
-	@echo "make dryrun: not yet available (the workflow package is still being built)"; exit 2
+	$(BIN)/snakemake -n experiment --config experiment=$(EXP)
 
 dag: ## Draw an experiment's job graph to reports/dag_<EXP>.pdf
-	@echo "make dag: not yet available (the workflow package is still being built)"; exit 2
+	mkdir -p reports && $(BIN)/snakemake experiment --dag --config experiment=$(EXP) > reports/dag_$(EXP).dot
+	dot -Tpdf reports/dag_$(EXP).dot -o reports/dag_$(EXP).pdf
 
 report: ## Build the browsable HTML report of all experiments
-	@echo "make report: not yet available (the workflow package is still being built)"; exit 2
+	$(BIN)/snakemake all_experiments --report reports/report.html
 
 cluster: ## Run one experiment on SLURM: make cluster EXP=contrast
 	SNAKECHARM_LOG_NAME=$(EXP) ./cluster/snakecharm.sh -j100 experiment --config experiment=$(EXP)
