@@ -6,6 +6,7 @@ with known answers; the `*_table` helpers apply them per condition to a tidy tab
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -126,7 +127,7 @@ class NakaRushtonFit:
 
 def fit_naka_rushton(contrast: Sequence[float], response: Sequence[float]) -> NakaRushtonFit:
     """Least-squares Naka-Rushton fit; the baseline is fitted too when there are at least five contrasts."""
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     contrast, response = _as_arrays(contrast, response)
     if len(np.unique(contrast)) < 3:
@@ -139,7 +140,9 @@ def fit_naka_rushton(contrast: Sequence[float], response: Sequence[float]) -> Na
         bounds = ([0, 1e-6, 0.1, -np.inf], [np.inf, np.inf, 20, np.inf])
     else:
         guess, bounds = [span, start_c50, 2.0], ([0, 1e-6, 0.1], [np.inf, np.inf, 20])
-    params, _ = curve_fit(naka_rushton, contrast, response, p0=guess, bounds=bounds, maxfev=20_000)
+    with warnings.catch_warnings():  # the covariance is not used; its estimate failing is no reason to warn
+        warnings.simplefilter("ignore", OptimizeWarning)
+        params, _ = curve_fit(naka_rushton, contrast, response, p0=guess, bounds=bounds, maxfev=20_000)
     rmax, c50, n, *rest = params
     return NakaRushtonFit(float(rmax), float(c50), float(n), float(rest[0]) if rest else 0.0)
 

@@ -105,6 +105,7 @@ def iter_tidy_test(
 
     dt (ms per time step) comes from the argument, else the responses file, else the sidecar config.
     """
+    check_output_columns(outputs_path, read_header(outputs_path))
     responses = load_responses(responses_path) if responses_path is not None else None
     if dt is None:
         dt = responses.dt if responses is not None else load_sidecar(outputs_path, required=False).get("dt")

@@ -1,0 +1,163 @@
+"""Every command of `dynvision-viz` runs through typer's CliRunner on synthetic tests."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from typer.testing import CliRunner
+
+from dynvision.viz.cli import app
+from dynvision.viz.plots import PLOTS
+from dynvision.viz.report import PLOT_NAMES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def experiment(make_test, tmp_path: Path) -> Path:
+    """An aggregated contrast experiment over three contrasts, with area responses."""
+    inputs = []
+    for index, contrast in enumerate([0.2, 0.5, 1.0]):
+        inputs += make_test(
+            tmp_path, f"c{index}", data_args={"contrast": contrast}, model_args={"rctype": "full", "tff": 2, "trc": 4}
+        )
+    target = tmp_path / "data.csv"
+    args = ["aggregate", "contrast", "--parameter", "contrast", "--output", str(target), "--input"]
+    result = runner.invoke(app, [*args, *map(str, inputs)])
+    assert result.exit_code == 0, result.output
+    return target
+
+
+def test_every_plot_has_a_caption() -> None:
+    assert tuple(PLOTS) == PLOT_NAMES
+
+
+def test_list_names_every_plot() -> None:
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines()] == list(PLOTS)
+
+
+def test_process_writes_a_tidy_table(one_test: tuple[Path, Path], tmp_path: Path) -> None:
+    outputs_path, responses_path = one_test
+    target = tmp_path / "tidy.csv"
+    result = runner.invoke(
+        app, ["process", "--input", str(outputs_path), "--responses", str(responses_path), "--output", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote 60 rows" in result.output and len(pd.read_csv(target)) == 60
+
+
+def test_process_reports_a_bad_file_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "X_test_outputs.csv"
+    bad.write_text("sample_index,times_index\n0,0\n")
+    result = runner.invoke(app, ["process", "--input", str(bad), "--output", str(tmp_path / "t.csv")])
+    assert result.exit_code == 1
+    assert "missing required columns label_index" in result.output and "Traceback" not in result.output
+
+
+def test_aggregate_takes_the_workflow_argument_order(experiment: Path) -> None:
+    table = pd.read_csv(experiment)
+    assert len(table) == 3 * 3 * 5 * 4 and set(table["experiment"]) == {"contrast"}
+    assert sorted(table["contrast"].unique()) == [0.2, 0.5, 1.0]
+
+
+def test_aggregate_with_repeated_flags_and_no_name(make_test, tmp_path: Path) -> None:
+    first, _ = make_test(tmp_path, "a")
+    second, _ = make_test(tmp_path, "b")
+    target = tmp_path / "data.csv"
+    result = runner.invoke(app, ["aggregate", "-o", str(target), "-i", str(first), "-i", str(second)])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(target)) == 30
+    result = runner.invoke(app, ["aggregate", "-o", str(target), "-i", str(first), "--parameter", "ssnr"])
+    assert result.exit_code == 1 and "swept parameter 'ssnr' is in no sidecar" in result.output
+
+
+@pytest.mark.parametrize(
+    "name, extra",
+    [
+        ("responses", []),
+        ("performance", []),
+        ("summary", []),
+        ("summary", ["--measure", "peak_latency"]),
+        ("summary", ["--measure", "accuracy"]),
+        ("summary", ["--measure", "time_to_criterion", "--criterion", "0.6"]),
+        ("confusion", []),
+        ("unrolling", []),
+    ],
+)
+def test_plots_from_an_experiment_table(experiment: Path, tmp_path: Path, name: str, extra: list[str]) -> None:
+    target = tmp_path / f"{name}.png"
+    args = ["plot", name, "--parameter", "contrast", "--input", str(experiment), "--output", str(target), *extra]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_plot_training_and_weights(tmp_path: Path) -> None:
+    log = tmp_path / "metrics.csv"
+    pd.DataFrame({"epoch": [0, 0, 1, 1], "step": [1, 1, 2, 2], "train_loss": [1, None, 0.5, None]}).to_csv(log)
+    result = runner.invoke(app, ["plot", "training", "--input", str(log), "--output", str(tmp_path / "t.png")])
+    assert result.exit_code == 0, result.output
+    model = tmp_path / "model.pt"
+    state = {"layers.V1.ff.weight": torch.randn(4, 3, 3, 3), "layers.V1.rec.conv.weight": torch.randn(4, 4, 3, 3)}
+    state |= {"layers.V4.skip.weight": torch.randn(4, 4, 1, 1), "layers.V1.ff.bias": torch.randn(4)}
+    torch.save({"format": 1, "name": "DyRCNNx4", "state_dict": state}, model)
+    result = runner.invoke(app, ["plot", "weights", "--input", str(model), "--output", str(tmp_path / "w.pdf")])
+    assert result.exit_code == 0, result.output
+    from dynvision.viz.plots import load_weights
+
+    assert {name: len(values) for name, values in load_weights(model).items()} == {
+        "feedforward": 108,
+        "recurrence": 144,
+        "skip": 16,
+    }
+    npz = tmp_path / "w.npz"
+    np.savez(npz, feedforward=np.ones(5))
+    assert load_weights(npz)["feedforward"].tolist() == [1.0] * 5
+
+
+def test_plot_errors_are_one_line(experiment: Path, tmp_path: Path, one_test: tuple[Path, Path]) -> None:
+    out = str(tmp_path / "x.png")
+    result = runner.invoke(app, ["plot", "heatmap", "--input", str(experiment), "--output", out])
+    assert result.exit_code == 1 and "unknown plot 'heatmap' (valid: responses, performance" in result.output
+    result = runner.invoke(app, ["plot", "summary", "--input", str(experiment), "--output", out])
+    assert result.exit_code == 1 and "needs --parameter" in result.output
+    args = ["plot", "summary", "--parameter", "contrast", "--measure", "nope", "--input", str(experiment), "-o", out]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "unknown measure 'nope'" in result.output
+    outputs_path, _ = one_test
+    result = runner.invoke(app, ["plot", "responses", "--input", str(outputs_path), "--output", out])
+    assert result.exit_code == 1 and "has no area responses" in result.output
+    sidecar = yaml.safe_load(outputs_path.with_name("X_test_outputs.config.yaml").read_text())
+    assert "tff" not in sidecar["model_args"]
+    result = runner.invoke(app, ["plot", "unrolling", "--input", str(outputs_path), "--output", out])
+    assert result.exit_code == 1 and "needs dt and n_timesteps" in result.output
+    assert not Path(out).exists()
+
+
+def test_plot_uses_a_given_palette_config(experiment: Path, tmp_path: Path) -> None:
+    config = tmp_path / "viz.yaml"
+    config.write_text("palettes:\n  area:\n    V1: '#000000'\n")
+    args = [
+        "plot",
+        "responses",
+        "--input",
+        str(experiment),
+        "--output",
+        str(tmp_path / "r.png"),
+        "--config",
+        str(config),
+    ]
+    assert runner.invoke(app, args).exit_code == 0
+
+
+def test_help_is_instant_without_heavy_imports() -> None:
+    code = "import sys; import dynvision.viz.cli; print(sorted({'torch', 'pandas', 'matplotlib'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
+    assert runner.invoke(app, ["--version"]).output.startswith("dynvision-viz ")
