@@ -1,0 +1,201 @@
+"""Runs on a real SLURM cluster: cluster/local-slurm.sh brings one up on this machine (as root, as in CI).
+
+A small workflow written into a temporary directory goes through cluster/snakecharm.sh and the SLURM
+profile once; the tests then read what SLURM recorded (sacct), the job logs and Snakemake's log. Its
+train_model job fails on the first attempt and its `broken` job always fails, so one run shows retries,
+kept logs of failed jobs and the end of a run with a failure next to jobs that complete.
+SLURM jobs cost about 14 s each here, at most two run at once; the run submits six.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slurm, pytest.mark.integration]
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER = ROOT / "cluster"
+FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"}
+
+SNAKEFILE = '''
+rule all:
+    input: "results/tested_0.txt", "results/broken.txt"
+
+rule prepare:
+    output: "results/prepared.txt"
+    resources: mem_mb=200, runtime=5
+    shell: "echo $SLURM_JOB_ID > {output}"
+
+rule train_model:
+    input: "results/prepared.txt"
+    output: "results/trained_{seed}.txt"
+    resources:
+        mem_mb=lambda wildcards, attempt: 200 * attempt,
+        runtime=lambda wildcards, attempt: 5 * attempt,
+    shell:
+        """
+        if [ ! -e results/failed_once ]; then touch results/failed_once; echo failing on purpose >&2; exit 3; fi
+        echo $SLURM_JOB_ID {resources.mem_mb} > {output}
+        """
+
+rule test_model:
+    input: "results/trained_{seed}.txt"
+    output: "results/tested_{seed}.txt"
+    resources: mem_mb=200, runtime=5
+    shell: "echo $SLURM_JOB_ID > {output}"
+
+rule broken:
+    output: "results/broken.txt"
+    resources: mem_mb=200, runtime=5
+    shell: "echo broken in job $SLURM_JOB_ID >&2; exit 4"
+'''
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One sbatch call of the run, as Snakemake logged it and SLURM accounted it."""
+
+    rule: str
+    jobid: str
+    log: Path
+    partition: str
+    state: str
+    tres: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """The finished run: its directory, Snakemake's exit code and log, and every SLURM job it submitted."""
+
+    workdir: Path
+    returncode: int
+    log: str
+    submissions: list[Submission]
+
+    def of(self, rule: str) -> list[Submission]:
+        return [submission for submission in self.submissions if submission.rule == rule]
+
+
+def local_slurm(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLUSTER / "local-slurm.sh"), command], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[None]:
+    """A running SLURM cluster: the one already up, or one started here (and stopped again at the end)."""
+    if shutil.which("sinfo") and local_slurm("status").returncode == 0:
+        yield
+        return
+    if os.geteuid() != 0:
+        pytest.skip("no SLURM cluster runs and starting one (cluster/local-slurm.sh start) needs root")
+    started = local_slurm("start")
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield
+    local_slurm("stop")
+
+
+def accounting(jobids: list[str]) -> dict[str, tuple[str, str, str, str]]:
+    """sacct's partition, state, comment and allocated resources per job, once every job has a final state."""
+    deadline = time.monotonic() + 60
+    while True:
+        out = subprocess.run(
+            ["sacct", "-X", "-n", "-P", "-j", ",".join(jobids), "-o", "JobID,Partition,State,Comment,AllocTRES"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        records = {fields[0]: tuple(fields[1:]) for fields in (line.split("|") for line in out.splitlines())}
+        if set(records) == set(jobids) and all(record[1] in FINAL_STATES for record in records.values()):
+            return records
+        assert time.monotonic() < deadline, f"sacct never recorded the end of every job: {records}"
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def run(slurm_cluster: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The small workflow, run once through cluster/snakecharm.sh in the foreground."""
+    workdir = tmp_path_factory.mktemp("slurm-workflow")
+    (workdir / "Snakefile").write_text(SNAKEFILE)
+    env = {
+        **os.environ,
+        "DYNVISION_VENV": str(Path(sys.executable).parent.parent),
+        "DYNVISION_SLURM_ACCOUNT": "root",
+    }
+    args = ["--foreground", "-j2", "--retries", "1", "--slurm-init-seconds-before-status-checks", "2"]
+    result = subprocess.run(
+        [str(CLUSTER / "snakecharm.sh"), *args, "--latency-wait", "5", "all"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    log = (workdir / "logs" / "slurm" / "snakecharm_all.log").read_text()
+    submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: (.+?)\)\.\n", log)
+    records = accounting([jobid for jobid, _ in submitted])
+    submissions = [
+        Submission(
+            rule=records[jobid][2].removeprefix("rule_").split("_wildcards_")[0],
+            jobid=jobid,
+            log=Path(path),
+            partition=records[jobid][0],
+            state=records[jobid][1],
+            tres=records[jobid][3],
+        )
+        for jobid, path in submitted
+    ]
+    return Run(workdir=workdir, returncode=result.returncode, log=log, submissions=submissions)
+
+
+def test_every_job_goes_through_sbatch_on_the_partition_of_the_profile(run: Run) -> None:
+    assert sorted(submission.rule for submission in run.submissions) == sorted(
+        ["prepare", "train_model", "train_model", "test_model", "broken", "broken"]
+    )
+    for submission in run.submissions:
+        expected = "gpu" if submission.rule in {"train_model", "test_model"} else "cpu"
+        assert submission.partition == expected, submission
+        assert ("gres/gpu=1" in submission.tres) == (expected == "gpu"), submission
+    # The outputs were written inside the SLURM jobs that sacct knows, not by a local process.
+    prepared = (run.workdir / "results" / "prepared.txt").read_text().split()[0]
+    assert prepared == run.of("prepare")[0].jobid
+
+
+def test_a_job_that_fails_once_is_retried_with_more_memory_and_succeeds(run: Run) -> None:
+    first, second = run.of("train_model")
+    assert (first.state, second.state) == ("FAILED", "COMPLETED")
+    assert "mem=200M" in first.tres and "mem=400M" in second.tres
+    assert (run.workdir / "results" / "trained_0.txt").read_text().split() == [second.jobid, "400"]
+
+
+def test_job_logs_land_in_the_documented_layout_and_are_kept(run: Run) -> None:
+    logs = run.workdir / "logs" / "slurm"
+    for submission in run.submissions:
+        wildcards = "0" if submission.rule in {"train_model", "test_model"} else ""
+        expected = logs / f"rule_{submission.rule}" / wildcards / f"{submission.jobid}.log"
+        assert submission.log == expected and expected.is_file(), submission
+    failed_train = run.of("train_model")[0].log.read_text()
+    assert "failing on purpose" in failed_train
+    assert (logs / "snakecharm_all.log").is_file()
+
+
+def test_an_always_failing_job_ends_the_run_with_a_clear_message_while_others_complete(run: Run) -> None:
+    assert run.returncode != 0
+    assert [submission.state for submission in run.of("broken")] == ["FAILED", "FAILED"]
+    assert "Error in rule broken:" in run.log
+    assert re.search(r"SLURM-job '\d+' failed, SLURM status is: 'FAILED'", run.log)
+    for submission in run.of("broken"):  # the failed job's own log is kept and shown
+        assert f"broken in job {submission.jobid}" in submission.log.read_text()
+        assert f"broken in job {submission.jobid}" in run.log
+    assert run.log.rstrip().endswith("At least one job did not complete successfully.")
+    assert (run.workdir / "results" / "tested_0.txt").is_file()
+    assert not (run.workdir / "results" / "broken.txt").exists()
