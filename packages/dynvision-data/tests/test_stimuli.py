@@ -152,13 +152,13 @@ def test_dtype_and_fresh_tensors(batch):
 def test_errors_name_the_choices():
     with pytest.raises(ValueError, match="unknown stimulus loader 'StimulusFlash'; valid choices: StimulusContrast"):
         create_stimulus("StimulusFlash")
-    with pytest.raises(ValueError, match="unknown argument 'stimm' for StimulusDuration; valid choices: .*stim,"):
+    with pytest.raises(ValueError, match=r"unknown argument 'stimm' for StimulusDuration; valid choices: .*stim,"):
         create_stimulus("StimulusDuration", stimm=3)
     with pytest.raises(ValueError, match="unknown noise_type 'pink'; valid choices: uniform, gaussian"):
         create_stimulus("StimulusNoise", noisetype="pink")
     with pytest.raises(ValueError, match="stim=5 need 7 frames but data_timesteps=6"):
         create_stimulus("StimulusDuration", intro=2, stim=5, tsteps=6)
-    with pytest.raises(ValueError, match="ssnr must be between 0 and 1, got 1.5"):
+    with pytest.raises(ValueError, match=r"ssnr must be between 0 and 1, got 1\.5"):
         create_stimulus("StimulusNoise", ssnr=1.5)
     with pytest.raises(ValueError, match="given twice"):
         create_stimulus("StimulusDuration", tsteps=5, dsteps=6)
