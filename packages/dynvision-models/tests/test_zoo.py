@@ -71,6 +71,7 @@ def test_record_layer_and_unit(name):
     with torch.no_grad():
         logits, layer = model(torch.rand(2, 3, 16, 16), record=True)
         _, unit = model(torch.rand(2, 3, 16, 16), record="unit")
+    assert logits.shape == (2, 3, 5)
     assert list(layer) == model.areas == list(unit)
     for area in model.areas:
         assert layer[area].shape == (2, 3, 2)

@@ -1,0 +1,122 @@
+"""Lightning training: the loss goes down on learnable random data, and runs resume exactly."""
+
+import csv
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from dynvision.models import create_model
+from dynvision.models.training import DynVisionSystem, parameter_groups, train
+
+
+def tiny_model(**kwargs):
+    torch.manual_seed(0)
+    return create_model("DyRCNNx2", channels=(4, 9), tsteps=3, tff=0.0, n_classes=3, **kwargs)
+
+
+def loaders(temporal: bool = False):
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 3, (16,), generator=g)
+    images = torch.rand(16, 3, 8, 8, generator=g)
+    images[torch.arange(16), labels] += 1.0  # the class is the brightest colour channel
+    if temporal:
+        images = images[:, None].repeat(1, 3, 1, 1, 1)
+        labels = labels[:, None].repeat(1, 3)
+        labels[:, 0] = -1
+    data = TensorDataset(images, labels)
+    return DataLoader(data, batch_size=8), DataLoader(data, batch_size=16)
+
+
+def epoch_losses(log_dir) -> list[float]:
+    with open(log_dir / "metrics.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("train_loss_epoch")]
+    return [float(r["train_loss_epoch"]) for r in rows]
+
+
+@pytest.mark.parametrize("temporal", [False, True])
+def test_a_short_run_lowers_the_loss(tmp_path, temporal):
+    model = tiny_model()
+    train_loader, val_loader = loaders(temporal)
+    train(
+        model, train_loader, val_loader, max_epochs=6, checkpoint_dir=tmp_path / "ckpt", log_dir=tmp_path / "logs",
+        progress_bar=False, lr=2e-2, seed=0,
+    )  # fmt: skip
+    losses = epoch_losses(tmp_path / "logs")
+    assert len(losses) == 6
+    assert losses[-1] < 0.8 * losses[0]
+    header = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0]
+    assert "val_acc_t002" in header and "train_loss_t001" in header
+    assert ("train_loss_t000" in header) is not temporal, "steps labelled -1 are not scored"
+    assert (tmp_path / "ckpt" / "last.ckpt").exists()
+
+
+class Interrupted(Exception):
+    """Stands for a job killed in the middle of a run."""
+
+
+class InterruptingData(TensorDataset):
+    def __init__(self, *tensors, after: int):
+        super().__init__(*tensors)
+        self.calls, self.after = 0, after
+
+    def __getitem__(self, index):
+        self.calls += 1
+        if self.calls > self.after:
+            raise Interrupted
+        return super().__getitem__(index)
+
+
+def test_an_interrupted_run_resumes_exactly_from_last_checkpoint(tmp_path):
+    train_loader, val_loader = loaders()
+    kwargs = {"progress_bar": False, "lr": 1e-2, "seed": 0, "max_epochs": 3}
+    straight = tiny_model()
+    train(straight, train_loader, val_loader, checkpoint_dir=tmp_path / "a", **kwargs)
+    data = train_loader.dataset.tensors
+    flaky = DataLoader(InterruptingData(*data, after=2 * 16 + 5), batch_size=8)  # dies inside epoch 3
+    with pytest.raises(Interrupted):
+        train(tiny_model(), flaky, val_loader, checkpoint_dir=tmp_path / "b", **kwargs)
+    assert (tmp_path / "b" / "last.ckpt").exists()
+    resumed = tiny_model()
+    train(resumed, train_loader, val_loader, checkpoint_dir=tmp_path / "b", **kwargs)
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_parameter_groups_scale_recurrent_and_feedback_rates():
+    model = create_model("DyRCNNx4", channels=(4, 9, 16), feedback=True)
+    groups = {g["name"]: g for g in parameter_groups(model, 1.0, 0.2, 0.5)}
+    assert groups["recurrent"]["lr"] == 0.2 and groups["feedback"]["lr"] == 0.5 and groups["base"]["lr"] == 1.0
+    assert len(groups["recurrent"]["params"]) == 3 and len(groups["feedback"]["params"]) == 2
+    n_params = sum(len(g["params"]) for g in groups.values())
+    assert n_params == len(list(model.parameters()))
+
+
+def test_energy_penalty_reaches_every_area():
+    model = tiny_model()
+    system = DynVisionSystem(model, energy_weight=1.0)
+    images, labels = torch.rand(2, 3, 8, 8), torch.tensor([0, 1])
+    _, responses = model(images, record="layer")
+    energy = sum(r[..., 0].mean() for r in responses.values())
+    energy.backward()
+    for area in model.layers.values():
+        assert area.ff.weight.grad.abs().sum() > 0
+    assert system._prepare((images, labels))[1].shape == (2, 3)
+    with pytest.raises(ValueError, match="energy_areas"):
+        DynVisionSystem(model, energy_areas=["V9"])
+
+
+@pytest.mark.slow
+def test_bf16_mixed_and_channels_last_train(tmp_path):
+    model = tiny_model()
+    train_loader, _ = loaders()
+    train(
+        model, train_loader, max_epochs=1, precision="bf16-mixed", checkpoint_dir=tmp_path, progress_bar=False,
+        channels_last=True,
+    )  # fmt: skip
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_bad_precision_is_one_clear_line(tmp_path):
+    with pytest.raises(ValueError, match="precision='64' is unknown; valid: 32, bf16-mixed, 16-mixed"):
+        train(tiny_model(), [], max_epochs=1, precision="64", checkpoint_dir=tmp_path)
