@@ -105,7 +105,7 @@ def plot_responses(
     _require(table, ["time_ms", "area", value, hue], "plot_responses")
     if table.empty:
         raise ValueError("plot_responses got an empty table")
-    areas = list(areas) if areas is not None else list(dict.fromkeys(table["area"]))
+    areas = list(areas) if areas is not None else _conditions(table, "area")
     conditions = _conditions(table, hue)
     colours = palette_for(hue or "area", conditions if hue else areas)
     with figure_style():
@@ -330,7 +330,8 @@ def plot_unrolling(
     """How the network unrolls: engineering time (feedforward within a step) vs biological time (delays in ms).
 
     `delays` maps connection types (feedforward, recurrence, skip, feedback) to their delay in ms; a connection
-    with no delay given is not drawn. Arrows leave the first time step only, which is enough to read each delay.
+    with no delay given is not drawn. Arrows leave the first time step only and only the first steps are drawn
+    (enough to read every delay).
     """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -341,6 +342,8 @@ def plot_unrolling(
     if n_timesteps < 2 or dt <= 0:
         raise ValueError(f"unrolling needs n_timesteps >= 2 and dt > 0, got {n_timesteps} and {dt}")
     colours = palette_for("connection", CONNECTIONS)
+    longest = max(round(delay / dt) for delay in delays.values()) if delays else 1
+    n_timesteps = min(n_timesteps, max(6, 2 * longest + 2))  # the first steps show every delay; more only crowd
     times = np.arange(n_timesteps) * dt
     level_change = {"feedforward": 1, "recurrence": 0, "skip": 2, "feedback": -1}
     bend = {"feedforward": 0.0, "recurrence": -0.35, "skip": 0.3, "feedback": 0.0}
