@@ -153,3 +153,15 @@ def test_aggregate_accepts_processed_tables(one_test: tuple[Path, Path], tmp_pat
     target = tmp_path / "data.csv"
     assert aggregate_tests([tidy], target) == 60
     assert list(pd.read_csv(target).columns[-9:]) == list(pd.read_csv(tidy).columns)[-9:]
+
+
+def test_aggregate_keeps_text_with_commas_quotes_and_line_breaks(make_test, tmp_path: Path) -> None:
+    outputs_path, _ = make_test(tmp_path, "t", model_args={"rctype": "full", "note": 'a, "b"'})
+    table = pd.read_csv(outputs_path)
+    table["comment"] = ['line\nbreak, "quoted"' if index % 2 else "plain" for index in range(len(table))]
+    table.to_csv(outputs_path, index=False)
+    target = tmp_path / "data.csv"
+    assert aggregate_tests([outputs_path], target, chunksize=4) == 15
+    result = pd.read_csv(target)
+    assert len(result) == 15 and set(result["note"]) == {'a, "b"'}
+    assert result["comment"].tolist() == table["comment"].tolist()
