@@ -3,6 +3,7 @@
 Heavy libraries are imported inside the commands so that `--help` stays instant.
 """
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,11 +12,23 @@ from dynvision.models.__about__ import __version__
 
 app = typer.Typer(help="Build, inspect and initialise DynVision models.", no_args_is_help=True, add_completion=False)
 
+ArgsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--args", "-a", help="Model arguments key=value (repeat, or join with +), e.g. rctype=full+tsteps=20."
+    ),
+]
+
 
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"dynvision-models {__version__}")
         raise typer.Exit()
+
+
+def _fail(error: Exception) -> None:
+    typer.echo(f"Error: {error}", err=True)
+    raise typer.Exit(2)
 
 
 @app.callback()
@@ -25,3 +38,62 @@ def main(
     ] = False,
 ) -> None:
     """Build, inspect and initialise DynVision models."""
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the registered models."""
+    from dynvision.models import list_models
+
+    for name in list_models():
+        typer.echo(name)
+
+
+@app.command()
+def info(
+    name: Annotated[str, typer.Argument(help="Model name, e.g. DyRCNNx4.")],
+    args: ArgsOption = None,
+    size: Annotated[int, typer.Option(help="Input image size in pixels for the FLOP count.")] = 32,
+) -> None:
+    """Show a model's areas, parameter count, FLOPs per time step and first-response step per area."""
+    from dynvision.models import create_model
+    from dynvision.models.arguments import parse_model_args
+    from dynvision.models.summary import describe
+
+    try:
+        model = create_model(name, **parse_model_args(args))
+    except ValueError as error:
+        _fail(error)
+    summary = describe(model, size)
+    typer.echo(f"model: {name}")
+    typer.echo(f"areas: {', '.join(summary['areas'])}")
+    typer.echo(f"parameters: {summary['parameters']:,}")
+    typer.echo(f"FLOPs per time step ({size}x{size}, forward): {summary['flops_per_step'] / 1e6:.2f} M")
+    typer.echo(f"dt: {summary['dt']} ms, n_timesteps: {summary['n_timesteps']}, engine: {summary['engine']}")
+    typer.echo("first response (step, ms):")
+    for area, step in summary["first_response_step"].items():
+        typer.echo(f"  {area}: {step} ({summary['first_response_ms'][area]:g} ms)")
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Model name, e.g. DyRCNNx4.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model file (.pt).")],
+    args: ArgsOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the weight initialisation.")] = 0,
+) -> None:
+    """Initialise a model with a seed and save it (weights + name, arguments, seed)."""
+    import torch
+
+    from dynvision.models import create_model
+    from dynvision.models.arguments import parse_model_args
+    from dynvision.models.io import save_model_file
+
+    try:
+        model_args = parse_model_args(args)
+        torch.manual_seed(seed)
+        model = create_model(name, **model_args)
+    except ValueError as error:
+        _fail(error)
+    save_model_file(output, model, name=name, args=model_args, seed=seed)
+    typer.echo(f"saved {name} (seed {seed}) to {output}")
