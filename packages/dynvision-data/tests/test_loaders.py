@@ -113,3 +113,26 @@ def test_beton_shuffled_epoch_returns_every_sample_in_fresh_memory(embedded_root
 def test_beton_written_for_another_split_is_refused(embedded_root, betons):
     with pytest.raises(ValueError, match=r"written for ratio=0\.9, seed=0"):
         build_dataloader("embedded", "val", data_root=embedded_root, use_ffcv=True, ratio=0.8)
+
+
+@pytest.mark.slow
+def test_grey_dataset_round_trip_keeps_one_channel(tmp_path):
+    pytest.importorskip("ffcv")
+    from PIL import Image
+
+    from dynvision.data.ffcv_io import write_betons
+
+    rng = np.random.default_rng(0)
+    for digit in range(10):
+        for subset in ("train", "test"):
+            folder = tmp_path / "raw/mnist" / subset / str(digit)
+            folder.mkdir(parents=True)
+            for i in range(3):
+                Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(folder / f"{i}.png")
+    write_betons("mnist", data_root=tmp_path, ratio=0.8, seed=0)
+    kwargs = {"data_root": tmp_path, "batch_size": 4, "shuffle": False, "ratio": 0.8}
+    plain = list(build_dataloader("mnist", "val", **kwargs))
+    fast = list(build_dataloader("mnist", "val", use_ffcv=True, **kwargs))
+    assert fast[0][0].shape == (4, 1, 28, 28)
+    assert torch.equal(torch.cat([y for _, y in plain]), torch.cat([y for _, y in fast]))
+    torch.testing.assert_close(torch.cat([x for x, _ in fast]), torch.cat([x for x, _ in plain]), atol=1e-5, rtol=0)

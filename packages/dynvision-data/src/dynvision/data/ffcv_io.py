@@ -80,8 +80,12 @@ def write_betons(
     info = get_dataset_info(data_name)
     samples = train_all_samples(data_name, data_root)
     dataset = FolderDataset(samples, info, normalise=False)
+    splits = split_indices(len(samples), ratio, seed)
+    empty = [split for split, indices in splits.items() if len(indices) == 0]
+    if empty:
+        raise ValueError(f"ratio {ratio} leaves the {empty[0]} split of {len(samples)} samples empty; use 0 < ratio < 1")
     written = {}
-    for split, indices in split_indices(len(samples), ratio, seed).items():
+    for split, indices in splits.items():
         path = processed_path(data_name, split, data_root)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -101,21 +105,20 @@ def _sidecar(path: Path) -> Path:
 
 
 class FFCVBatches:
-    """Iterates an FFCV Loader, normalising into fresh tensors (FFCV reuses its batch buffers)."""
+    """Iterates an FFCV Loader, copying each batch out of FFCV's reused buffers into fresh tensors."""
 
-    def __init__(self, loader, info):
+    def __init__(self, loader, channels: int):
         self.loader = loader
-        self.channels = info.channels
-        self.mean = torch.tensor(info.mean, dtype=torch.float32).view(1, -1, 1, 1) * 255
-        self.std = torch.tensor(info.std, dtype=torch.float32).view(1, -1, 1, 1) * 255
+        self.channels = channels
 
     def __len__(self) -> int:
         return len(self.loader)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for images, labels in self.loader:
-            images = images[:, : self.channels].float()  # new memory; grey sets were stored as RGB
-            yield (images - self.mean) / self.std, labels.reshape(-1).to(torch.int64, copy=True)
+            # Grey datasets were stored as RGB: keep their one channel. The copy also leaves channels-last.
+            images = images[:, : self.channels].clone(memory_format=torch.contiguous_format)
+            yield images, labels.reshape(-1).to(torch.int64, copy=True)
 
 
 def ffcv_loader(
@@ -146,8 +149,12 @@ def ffcv_loader(
     _import_ffcv()
     from ffcv.fields.decoders import IntDecoder, SimpleRGBImageDecoder
     from ffcv.loader import Loader, OrderOption
-    from ffcv.transforms import ToTensor, ToTorchImage
+    from ffcv.transforms import NormalizeImage, ToTensor, ToTorchImage
 
+    info = get_dataset_info(data_name)
+    # Normalise inside FFCV's compiled pipeline (uint8 -> float32 in one pass); grey statistics cover all 3 copies.
+    mean = np.resize(np.asarray(info.mean, dtype=np.float64) * 255, 3)
+    std = np.resize(np.asarray(info.std, dtype=np.float64) * 255, 3)
     loader = Loader(
         str(path),
         batch_size=batch_size,
@@ -156,8 +163,8 @@ def ffcv_loader(
         seed=seed,
         drop_last=drop_last,
         pipelines={
-            "image": [SimpleRGBImageDecoder(), ToTensor(), ToTorchImage()],
+            "image": [SimpleRGBImageDecoder(), NormalizeImage(mean, std, np.float32), ToTensor(), ToTorchImage()],
             "label": [IntDecoder(), ToTensor()],
         },
     )
-    return FFCVBatches(loader, get_dataset_info(data_name))
+    return FFCVBatches(loader, info.channels)

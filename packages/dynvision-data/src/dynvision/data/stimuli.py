@@ -319,13 +319,16 @@ class StimulusNoise(StimulusDuration):
             int(self.noise_seed if self.noise_seed is not None else seed)
         )
         n_patterns = frames.shape[1] if self.temporal_mode == "dynamic" else 1
-        noise = torch.stack([self._noise(images, generator) for _ in range(n_patterns)], dim=1)
-        where = on if not self.noise_on_blank else torch.ones_like(on)
-        return frames + math.sqrt(1.0 - self.ssnr) * noise * where.view(1, -1, 1, 1, 1)
+        noise = self._noise(images, generator, n_patterns)
+        scale = math.sqrt(1.0 - self.ssnr)
+        if self.noise_on_blank:
+            return frames.add_(noise, alpha=scale)
+        return frames.addcmul_(noise, on.view(1, -1, 1, 1, 1).to(frames.dtype), value=scale)
 
-    def _noise(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """One zero-mean, unit-variance noise pattern shaped like `images`."""
-        shape, device = images.shape, images.device
+    def _noise(self, images: torch.Tensor, generator: torch.Generator, n_patterns: int) -> torch.Tensor:
+        """Zero-mean, unit-variance noise (B, n_patterns, C, H, W), all patterns drawn in one vectorised call."""
+        batch, channels, height, width = images.shape
+        shape, device = (batch, n_patterns, channels, height, width), images.device
         if self.noise_type == "uniform":
             return (torch.rand(shape, generator=generator, device=device) - 0.5) * math.sqrt(12.0)
         if self.noise_type == "gaussian":
@@ -335,15 +338,15 @@ class StimulusNoise(StimulusDuration):
             # Shot noise whose variance follows the image brightness (min-max scaled per sample).
             low = images.amin(dim=(1, 2, 3), keepdim=True)
             high = images.amax(dim=(1, 2, 3), keepdim=True)
-            rate = 1.0 + 20.0 * (images - low) / (high - low).clamp_min(1e-6)
-            counts = torch.poisson(rate, generator=generator)
-            return (counts - rate) / rate.mean(dim=(1, 2, 3), keepdim=True).sqrt()
+            rate = (1.0 + 20.0 * (images - low) / (high - low).clamp_min(1e-6))[:, None].expand(shape)
+            counts = torch.poisson(rate.contiguous(), generator=generator)
+            return (counts - rate) / rate.mean(dim=(2, 3, 4), keepdim=True).sqrt()
         if self.noise_type == "saltpepper":
-            batch, _, height, width = shape
-            hit = torch.rand((batch, 1, height, width), generator=generator, device=device) < self.saltpepper_density
-            sign = torch.randint(0, 2, (batch, 1, height, width), generator=generator, device=device) * 2.0 - 1.0
+            pixel_shape = (batch, n_patterns, 1, height, width)
+            hit = torch.rand(pixel_shape, generator=generator, device=device) < self.saltpepper_density
+            sign = torch.randint(0, 2, pixel_shape, generator=generator, device=device) * 2.0 - 1.0
             return (hit * sign / math.sqrt(self.saltpepper_density)).expand(shape).contiguous()
-        return _phase_scrambled(images, generator)
+        return _phase_scrambled(images, generator, n_patterns)
 
 
 def _spatially_correlate(noise: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -353,16 +356,19 @@ def _spatially_correlate(noise: torch.Tensor, sigma: float) -> torch.Tensor:
     kernel_1d = torch.exp(-0.5 * (offsets / sigma) ** 2)
     kernel = torch.outer(kernel_1d, kernel_1d)
     kernel = kernel / kernel.pow(2).sum().sqrt()
-    batch, channels, height, width = noise.shape
-    flat = noise.reshape(batch * channels, 1, height, width)
+    height, width = noise.shape[-2:]
+    flat = noise.reshape(-1, 1, height, width)
     padded = torch.nn.functional.pad(flat, (radius, radius, radius, radius), mode="circular")
     return torch.nn.functional.conv2d(padded, kernel.view(1, 1, *kernel.shape)).reshape(noise.shape)
 
 
-def _phase_scrambled(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Noise with each image's amplitude spectrum (mean removed) and random phases, standardised per image."""
-    spectrum = torch.fft.rfft2(images - images.mean(dim=(2, 3), keepdim=True))
-    random_phase = torch.angle(torch.fft.rfft2(torch.randn(images.shape, generator=generator, device=images.device)))
-    noise = torch.fft.irfft2(spectrum.abs() * torch.exp(1j * random_phase), s=images.shape[-2:])
-    std = noise.std(dim=(1, 2, 3), keepdim=True)
-    return (noise - noise.mean(dim=(1, 2, 3), keepdim=True)) / std.clamp_min(1e-8)
+def _phase_scrambled(images: torch.Tensor, generator: torch.Generator, n_patterns: int) -> torch.Tensor:
+    """Noise with each image's amplitude spectrum (mean removed) and random phases, standardised per pattern."""
+    amplitude = torch.fft.rfft2(images - images.mean(dim=(2, 3), keepdim=True)).abs()[:, None]
+    shape = (images.shape[0], n_patterns, *amplitude.shape[2:])
+    # Uniform random phases; irfft2 keeps only the Hermitian part, so the result is a real image.
+    phase = torch.rand(shape, generator=generator, device=images.device) * (2 * math.pi)
+    noise = torch.fft.irfft2(torch.polar(amplitude.expand(shape), phase), s=images.shape[-2:])
+    # The amplitude has no DC term, so every pattern already has zero mean; scale it to unit variance.
+    rms = torch.linalg.vector_norm(noise, dim=(2, 3, 4), keepdim=True) / math.sqrt(noise[0, 0].numel())
+    return noise.div_(rms.clamp_min(1e-8))
