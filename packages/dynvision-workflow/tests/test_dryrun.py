@@ -46,7 +46,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stderr
     trained = sorted(path for path in plan.outputs_of("train_model"))
     assert trained == sorted(
-        f"models/DyRCNNx4/DyRCNNx4:rctype={rctype}+tsteps=10_0001_embedded_trained.pt"
+        f"models/DyRCNNx4/DyRCNNx4:rctype={rctype}+tsteps=8_0001_embedded_trained.pt"
         for rctype in ("full", "self", "depthpointwise", "pointdepthwise")
     )
     assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 16
@@ -55,7 +55,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
 def test_guide_single_experiment_command(tmp_path: Path) -> None:
     plan = snakemake(tmp_path, "experiment", "--config", "model_name=DyRCNNx4", "model_args={rctype:full}", "seed=0002")
     assert plan.returncode == 0, plan.stderr
-    assert "models/DyRCNNx4/DyRCNNx4:rctype=full+tsteps=10_0002_embedded_init.pt" in plan.outputs
+    assert "models/DyRCNNx4/DyRCNNx4:rctype=full+tsteps=8_0002_embedded_init.pt" in plan.outputs
     assert "reports/experiment_contrast.done" in plan.outputs
 
 

@@ -54,6 +54,7 @@ def _fail(error: Exception) -> None:
 
 DataRoot = Annotated[Path | None, typer.Option(help="Data folder (default: $DYNVISION_DATA_ROOT or ./data).")]
 Threads = Annotated[int, typer.Option(min=1, help="CPU threads torch may use.")]
+MaxImages = Annotated[int | None, typer.Option(min=1, help="Use only about this many images per epoch / test.")]
 Progress = Annotated[bool, typer.Option(help="Show progress bars (off on clusters).")]
 
 
@@ -95,6 +96,7 @@ def train_model_command(
     progress: Progress = True,
     ratio: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of training images used for training.")] = 0.9,
     num_workers: Annotated[int, typer.Option(min=0)] = 0,
+    max_images: MaxImages = None,
     threads: Threads = 1,
 ) -> None:
     """Train a model file; an interrupted run resumes from its last checkpoint."""
@@ -120,6 +122,7 @@ def train_model_command(
             progress=progress,
             ratio=ratio,
             num_workers=num_workers,
+            max_images=max_images,
         )
     except ValueError as error:
         _fail(error)
@@ -139,6 +142,7 @@ def test_model_command(
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     record: Annotated[str, typer.Option(help="'layer' (mean/std per area) or 'unit' (every unit).")] = "layer",
     progress: Progress = True,
+    max_images: MaxImages = None,
     threads: Threads = 1,
 ) -> None:
     """Test a model on a stimulus protocol; write outputs, responses and their config sidecars."""
@@ -163,6 +167,7 @@ def test_model_command(
             batch_size=batch_size,
             record=record,
             progress=progress,
+            max_images=max_images,
         )
     except ValueError as error:
         _fail(error)

@@ -48,6 +48,28 @@ def _save_torch_atomic(data: Any, path: str | os.PathLike) -> None:
             os.remove(temp)
 
 
+class Truncated:
+    """A data loader cut after the batches that hold ``max_images`` images (None: the whole loader).
+
+    Lets a quick run (a smoke test, a laptop demo) train or test on part of a dataset without a
+    second copy of it; shuffled loaders still show different images in every epoch.
+    """
+
+    def __init__(self, loader: Any, max_images: int | None, batch_size: int) -> None:
+        self.loader = loader
+        self.max_batches = None if max_images is None else max(1, -(-max_images // batch_size))
+
+    def __len__(self) -> int:
+        length = len(self.loader)
+        return length if self.max_batches is None else min(length, self.max_batches)
+
+    def __iter__(self):
+        for index, batch in enumerate(self.loader):
+            if self.max_batches is not None and index >= self.max_batches:
+                return
+            yield batch
+
+
 def _model_sidecar(path: str | os.PathLike, record: dict[str, Any]) -> None:
     """The parameters of a model file, next to it (``X_trained.config.yaml``)."""
     extra = record.get("extra") or {}
@@ -121,6 +143,7 @@ def train_model_file(
     progress: bool = True,
     ratio: float = 0.9,
     num_workers: int = 0,
+    max_images: int | None = None,
 ) -> dict[str, Any]:
     """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``."""
     from dynvision.data.loaders import build_dataloader
@@ -133,8 +156,12 @@ def train_model_file(
     common = dict(
         data_root=data_root, batch_size=batch_size, use_ffcv=use_ffcv, num_workers=num_workers, seed=int(seed)
     )
-    train_loader = build_dataloader(data_name, "train", shuffle=True, ratio=ratio, **common)
-    val_loader = build_dataloader(data_name, "val", shuffle=False, ratio=ratio, **common)
+    train_loader = Truncated(
+        build_dataloader(data_name, "train", shuffle=True, ratio=ratio, **common), max_images, batch_size
+    )
+    val_loader = Truncated(
+        build_dataloader(data_name, "val", shuffle=False, ratio=ratio, **common), max_images, batch_size
+    )
     model = train(
         model,
         train_loader,
@@ -154,6 +181,7 @@ def train_model_file(
         "data_name": data_name,
         "status": "trained",
         "epochs": epochs,
+        "train_images": max_images,
         "val_accuracy": round(val_accuracy, 4),
         "chance": round(1 / model.n_classes, 4),
     }
@@ -216,6 +244,7 @@ def evaluate_model(
     batch_size: int = 64,
     record: str = "layer",
     progress: bool = True,
+    max_images: int | None = None,
 ) -> dict[str, Any]:
     """Show a stimulus protocol to a model; write outputs csv, responses .pt and their sidecars atomically."""
     import pandas as pd
@@ -230,8 +259,18 @@ def evaluate_model(
     model.eval()
     seed = str(model_record["seed"])
     stimulus = create_stimulus(data_loader, **data_args)
-    loader = build_dataloader(
-        data_name, "test", data_root=data_root, group=data_group, batch_size=batch_size, seed=int(seed), shuffle=False
+    loader = Truncated(
+        build_dataloader(
+            data_name,
+            "test",
+            data_root=data_root,
+            group=data_group,
+            batch_size=batch_size,
+            seed=int(seed),
+            shuffle=False,
+        ),
+        max_images,
+        batch_size,
     )
     columns: list[dict[str, Any]] = []
     logits_all, labels_all, units = [], [], {}

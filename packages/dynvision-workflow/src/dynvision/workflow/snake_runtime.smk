@@ -50,6 +50,7 @@ rule train_model:
         progress="--progress" if progress_bar() else "--no-progress",
         ratio=config["train_ratio"],
         num_workers=config["num_workers"],
+        max_images=option("--max-images", config["train_images"]),
     log:
         project_paths.logs / "train_model" / (MODEL_STEM + ".log"),
     benchmark:
@@ -64,7 +65,7 @@ rule train_model:
         "--data-name {wildcards.data_name:q} --data-root {params.data_root:q} --epochs {params.epochs} "
         "--learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
         "--batch-size {params.batch_size} --precision {params.precision:q} {params.ffcv} {params.progress} "
-        "--ratio {params.ratio} --num-workers {params.num_workers} --threads {threads} "
+        "--ratio {params.ratio} --num-workers {params.num_workers} {params.max_images} --threads {threads} "
         "--checkpoint-dir {params.checkpoint_dir:q} --log-dir {params.log_dir:q} > {log:q} 2>&1"
 
 
@@ -84,6 +85,7 @@ rule test_model:
         batch_size=config["test_batch_size"],
         record=config["record"],
         progress="--progress" if progress_bar() else "--no-progress",
+        max_images=option("--max-images", config["test_images"]),
     log:
         project_paths.logs / "test_model" / (TEST_STEM + ".log"),
     benchmark:
@@ -97,5 +99,5 @@ rule test_model:
         "{WORKFLOW_CLI} test-model --input {input.model_state:q} --data-name {wildcards.data_name:q} "
         "--data-group {wildcards.data_group:q} --data-loader {wildcards.data_loader:q} "
         "--data-args {params.data_args:q} --data-root {params.data_root:q} --batch-size {params.batch_size} "
-        "--record {params.record} {params.progress} --threads {threads} "
+        "--record {params.record} {params.progress} {params.max_images} --threads {threads} "
         "--responses {output.responses:q} --outputs {output.results:q} > {log:q} 2>&1"

@@ -42,6 +42,11 @@ WORKFLOW_CLI = command("dynvision-workflow")
 VIZ_CLI = command("dynvision-viz")
 
 
+def option(flag, value):
+    """A command-line option, or nothing when the config leaves it unset (null)."""
+    return "" if value is None else f"{flag} {shlex.quote(str(value))}"
+
+
 def rule_resources(name):
     """Portable resources of a rule: config `resources.default` updated by `resources.<rule>`."""
     resources = config.get("resources") or {}

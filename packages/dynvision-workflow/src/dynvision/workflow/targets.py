@@ -147,6 +147,6 @@ class WorkflowPlan:
         ]
 
     def figure_inputs(self, experiment: str, fields: dict[str, str]) -> list[str]:
-        """The test-output tables one figure folder is drawn from (all data-argument levels)."""
+        """The test outputs and responses one figure folder is drawn from (all data-argument levels)."""
         key = ModelKey(fields["model_name"], fields["model_args"], fields["seed"], fields["data_name"])
-        return self.test_files(experiment, key, fields["data_group"], status=fields["status"])[0::2]
+        return self.test_files(experiment, key, fields["data_group"], status=fields["status"])

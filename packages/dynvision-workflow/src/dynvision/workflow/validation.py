@@ -108,6 +108,24 @@ def _check_model_args(config: dict[str, Any]) -> None:
                 raise ConfigError(f"model_args of {model_name}: {str(error).splitlines()[0]}") from None
 
 
+def _check_data_args(config: dict[str, Any], experiments: list[str]) -> None:
+    """Every stimulus must accept every argument combination of its experiment (the data package says why not)."""
+    try:
+        from dynvision.data.stimuli import create_stimulus
+    except ImportError:
+        return
+    from dynvision.workflow.targets import WorkflowPlan
+
+    plan = WorkflowPlan(config)
+    for name in experiments:
+        settings = plan.experiment(name)
+        for encoded in sweep_args(settings["data_args"], f"data_args of experiment {name}"):
+            try:
+                create_stimulus(settings["data_loader"], **decode_args(encoded))
+            except ValueError as error:
+                raise ConfigError(f"data_args of experiment {name}: {str(error).splitlines()[0]}") from None
+
+
 def sweep_args(args: Any, what: str) -> list[str]:
     """Encoded argument strings of a mapping or string, as a one-line ConfigError when malformed."""
     try:
@@ -150,6 +168,7 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
         _check("dataset", as_list(config["data_name"]), _registry(_datasets) or choices.get("data_name"))
         loaders = [experiments[name]["data_loader"] for name in as_list(config["experiment"])]
         _check("data loader", loaders, _registry(_stimuli) or choices.get("data_loader"))
+        _check_data_args(config, as_list(config["experiment"]))
         _check_groups(config)
     else:
         _check("recurrence type (rctype)", rctypes, choices.get("rctype"))
