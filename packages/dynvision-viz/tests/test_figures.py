@@ -173,3 +173,12 @@ def test_plotting_leaves_global_style_alone(tidy: pd.DataFrame) -> None:
     before = dict(matplotlib.rcParams)
     plot_responses(tidy, hue="contrast")
     assert dict(matplotlib.rcParams) == before
+
+
+def test_summary_without_enough_points_shows_them_unfitted() -> None:
+    measures = pd.DataFrame({"contrast": [0.2, 1.0], "peak_response": [0.1, 0.4], "sem": [0.01, 0.02]})
+    with pytest.warns(UserWarning, match="no naka-rushton fit for peak_response: a Naka-Rushton fit needs at least 3"):
+        figure = plot_summary(measures, parameter="contrast", measure="peak_response", fit="naka-rushton", error="sem")
+    ax = figure.axes[0]
+    assert len(data_lines(ax)) == 0 and len(ax.get_lines()) == 1
+    assert ax.get_legend().get_texts()[0].get_text() == "no fit"

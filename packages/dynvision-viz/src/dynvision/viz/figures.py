@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,11 +198,16 @@ def plot_summary(
             x, y = rows[parameter].to_numpy(dtype=float), rows[measure].to_numpy(dtype=float)
             colour = colours[condition] or "black"
             label = str(condition) if hue else None
-            if fit == "none":
-                ax.plot(x, y, "o-", color=colour, label=label, markersize=4)
+            try:
+                result, description = _fit_label(fit, x, y) if fit != "none" else (None, "")
+            except (ValueError, RuntimeError) as problem:  # too few or degenerate points: show them unfitted
+                warnings.warn(f"no {fit} fit for {label or measure}: {problem}", stacklevel=2)
+                result, description = None, "no fit"
+            if result is None:
+                text = f"{label}: {description}" if label and description else label or description or None
+                ax.plot(x, y, "o-", color=colour, label=text, markersize=4)
             else:
                 ax.plot(x, y, "o", color=colour, markersize=4)
-                result, description = _fit_label(fit, x, y)
                 smooth = (
                     np.geomspace(max(x.min(), 1e-6), x.max(), 200)
                     if fit == "power-law"
