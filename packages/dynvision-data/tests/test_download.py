@@ -144,3 +144,58 @@ def test_imagenet_links_existing_folder(tmp_path):
     get_data("imagenet", tmp_path / "data", source=tmp_path / "ilsvrc")
     assert (tmp_path / "data/raw/imagenet/test").is_symlink()
     assert (tmp_path / "data/raw/imagenet/test/n01").is_dir()
+
+
+def _png_bytes(seed: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _add(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(payload)
+    tar.addfile(info, io.BytesIO(payload))
+
+
+def test_get_imagenette_style_tar_of_class_folders(file_server, tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for split, n in (("train", 2), ("val", 1)):
+            for wnid in ("n01440764", "n03888605"):
+                for i in range(n):
+                    _add(tar, f"imagenette2-160/{split}/{wnid}/img{i}.png", _png_bytes(i))
+    archive = buffer.getvalue()
+    file_server.files["/imagenette2-160.tgz"] = archive
+    resources = [Resource(f"{file_server.url}/imagenette2-160.tgz", "imagenette2-160.tgz", md5=_md5(archive))]
+    get_data("imagenette", tmp_path, resources=resources, progress=False)
+    assert len(list((tmp_path / "raw/imagenette/train/n03888605").iterdir())) == 2
+    assert len(list((tmp_path / "raw/imagenette/test/n01440764").iterdir())) == 1
+    assert sorted(p.name for p in (tmp_path / "raw/imagenette").iterdir()) == ["test", "train"]
+
+    from dynvision.data.loaders import build_dataloader
+
+    images, labels = next(iter(build_dataloader("imagenette", "test", data_root=tmp_path, batch_size=4)))
+    assert images.shape == (2, 3, 160, 160)  # resized and centre-cropped to the registry resolution
+    assert labels.tolist() == [0, 9]  # full label space of the 10 imagenette classes
+
+
+def test_get_tinyimagenet_style_zip(file_server, tmp_path):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for wnid in ("n01443537", "n01629819"):
+            zf.writestr(f"tiny-imagenet-200/train/{wnid}/images/{wnid}_0.JPEG", _png_bytes(0))
+            zf.writestr(f"tiny-imagenet-200/train/{wnid}/{wnid}_boxes.txt", "")
+        zf.writestr("tiny-imagenet-200/val/images/val_0.JPEG", _png_bytes(1))
+        zf.writestr("tiny-imagenet-200/val/images/val_1.JPEG", _png_bytes(2))
+        zf.writestr("tiny-imagenet-200/val/val_annotations.txt", "val_0.JPEG\tn01629819\t0\nval_1.JPEG\tn01443537\t0\n")
+    archive = buffer.getvalue()
+    file_server.files["/t.zip"] = archive
+    resources = [Resource(f"{file_server.url}/t.zip", "tiny-imagenet-200.zip", md5=_md5(archive))]
+    get_data("tinyimagenet", tmp_path, resources=resources, progress=False)
+    assert [p.name for p in (tmp_path / "raw/tinyimagenet/test/n01629819").iterdir()] == ["val_0.JPEG"]
+    assert [p.name for p in (tmp_path / "raw/tinyimagenet/train/n01443537").iterdir()] == ["n01443537_0.JPEG"]

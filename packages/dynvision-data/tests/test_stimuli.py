@@ -185,3 +185,14 @@ def test_third_party_stimulus_through_entry_point(monkeypatch, batch):
     images, labels = batch
     inputs, _ = create_stimulus("StimulusFlip", tsteps=2)(images, labels)
     assert torch.equal(inputs[:, 1], images.flip(-1))
+
+
+def test_phase_scrambled_noise_keeps_the_image_spectrum():
+    """A vertical grating's noise concentrates its power in the grating's horizontal frequency."""
+    x = torch.arange(32.0)
+    grating = torch.sin(2 * math.pi * 4 * x / 32).expand(1, 3, 32, 32).contiguous()
+    stim = create_stimulus("StimulusNoise", tsteps=1, intro=0, stim=1, ssnr=0, noisetype="phasescrambled")
+    noise = stim(grating, torch.zeros(1))[0][0, 0, 0]
+    power = torch.fft.rfft2(noise).abs().pow(2)
+    assert power[0, 4] / power.sum() > 0.9
+    assert not torch.allclose(noise, grating[0, 0], atol=0.1)

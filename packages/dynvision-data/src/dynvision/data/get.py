@@ -121,7 +121,7 @@ def _generate_embedded(staging: Path, progress: bool, options: dict | None) -> N
     from dynvision.data.registry import EMBEDDED_CLASSES
 
     settings = {"seed": 0, "n_train_per_class": 500, "n_test_per_class": 100}
-    settings.update(load_data_config().get("embedded") or {})
+    settings.update(load_data_config().get("embedded_dataset") or {})
     settings.update(options or {})
     unknown = sorted(set(settings) - {"seed", "n_train_per_class", "n_test_per_class"})
     if unknown:
