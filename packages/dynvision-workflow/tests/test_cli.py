@@ -1,0 +1,127 @@
+"""The runtime commands the rules call: init-model, train-model, test-model (the viz data contract)."""
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from typer.testing import CliRunner
+
+from dynvision.workflow import SNAKEFILE
+from dynvision.workflow.cli import app
+from dynvision.workflow.runtime import Truncated, outputs_table
+
+runner = CliRunner()
+
+
+def test_snakefile_command() -> None:
+    result = runner.invoke(app, ["snakefile"])
+    assert result.exit_code == 0
+    assert Path(result.output.strip()) == SNAKEFILE and SNAKEFILE.is_file()
+
+
+def test_check_config_prints_merged_config(config_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["check-config", "--config-dir", str(config_dir), "seed=0001", "model_args={rctype:self}"]
+    )
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load(result.output)
+    assert config["seed"] == "0001" and config["model_args"]["rctype"] == "self"
+
+
+def test_check_config_bad_value(config_dir: Path) -> None:
+    result = runner.invoke(app, ["check-config", "--config-dir", str(config_dir), "experiment=nope"])
+    assert result.exit_code == 1
+    assert "unknown experiment 'nope'; valid choices: contrast" in result.output
+
+
+def test_malformed_model_args_option(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["init-model", "--model-name", "DyRCNNx2", "--model-args", "rctype=full", "--output", str(tmp_path / "m.pt")],
+    )
+    assert result.exit_code == 2
+    assert "malformed argument string" in result.output
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_unknown_model_is_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init-model", "--model-name", "NoNet", "--output", str(tmp_path / "m.pt")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and "NoNet" in result.output
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_outputs_table_contract() -> None:
+    logits = torch.tensor([[[2.0, 0.0], [0.0, 2.0], [0.0, 2.0]]])
+    labels = torch.tensor([[-1, 1, 1]])
+    table = outputs_table(logits, labels, offset=5)
+    assert list(table["sample_index"]) == [5, 5, 5]
+    assert list(table["times_index"]) == [0, 1, 2]
+    assert list(table["label_index"]) == [-1, 1, 1]
+    assert list(table["guess_index"]) == [0, 1, 1]
+    assert list(table["first_label_index"]) == [1, 1, 1]
+    assert table["first_label_confidence"][0] == pytest.approx(torch.softmax(torch.tensor([2.0, 0.0]), 0)[1].item())
+
+
+def test_truncated_loader() -> None:
+    loader = [(i, i) for i in range(10)]
+    assert len(Truncated(loader, None, 4)) == 10
+    assert len(Truncated(loader, 9, 4)) == 3 and len(list(Truncated(loader, 9, 4))) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path) -> None:
+    from dynvision.viz.contract import check_output_columns, load_responses, load_sidecar, read_header
+
+    init = tmp_path / "models" / "DyRCNNx2:rctype=self+tsteps=3_0001_embedded_init.pt"
+    common = ["--data-root", str(data_root), "--data-name", "embedded"]
+    result = runner.invoke(
+        app,
+        [
+            "init-model",
+            "--model-name",
+            "DyRCNNx2",
+            "--model-args",
+            ":rctype=self+tsteps=3",
+            "--output",
+            str(init),
+            *common,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    trained = init.with_name(init.name.replace("_init", "_trained"))
+    checkpoints = tmp_path / "checkpoints"
+    result = runner.invoke(
+        app,
+        ["train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir", str(checkpoints),
+         "--log-dir", str(tmp_path / "lightning"), "--epochs", "1", "--batch-size", "16", "--max-images", "32",
+         "--no-progress", *common],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (checkpoints / "last.ckpt").exists()
+    assert yaml.safe_load(trained.with_name(trained.stem + ".config.yaml").read_text())["status"] == "trained"
+
+    stem = "DyRCNNx2:rctype=self+tsteps=3_0001_embedded_trained_StimulusContrast:tsteps=4+stim=2+contrast=0.5_one"
+    responses = tmp_path / "models" / f"{stem}_test_responses.pt"
+    outputs = tmp_path / "reports" / f"{stem}_test_outputs.csv"
+    result = runner.invoke(
+        app,
+        ["test-model", "--input", str(trained), "--data-loader", "StimulusContrast",
+         "--data-args", ":tsteps=4+stim=2+contrast=0.5", "--data-group", "one", "--batch-size", "8",
+         "--max-images", "12", "--responses", str(responses), "--outputs", str(outputs), "--no-progress", *common],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    check_output_columns(outputs, read_header(outputs))
+    data = load_responses(responses)
+    assert data is not None
+    raw = torch.load(responses, weights_only=True)
+    assert raw["format"] == 1 and raw["logits"].dtype == torch.float16
+    assert raw["labels"].shape == (16, 4)  # 2 batches of 8 images, 4 frames
+    assert set(raw["responses"]) == set(raw["areas"])
+    for path in (responses, outputs):
+        sidecar = load_sidecar(path)
+        assert sidecar["data_args"] == {"tsteps": 4, "stim": 2, "contrast": 0.5}
+        assert sidecar["seed"] == "0001" and sidecar["data_group"] == "one" and sidecar["n_timesteps"] == 4
+    assert not list(tmp_path.rglob("*.tmp"))
