@@ -1,11 +1,12 @@
 """Benchmark of dynvision-viz aggregation: rows per second and peak memory when merging a big sweep.
 
-Writes synthetic test outputs (the contract's columns, one sidecar each) totalling `--rows` rows, then runs
-`dynvision-viz aggregate` on them in a child process and prints its throughput and peak RSS (ru_maxrss),
-which must stay under 2 GB for 10 million rows.
+Writes synthetic test outputs (the contract's columns, one sidecar each, and with `--areas N` a responses
+file per test) so that the experiment table has `--rows` rows, then runs `dynvision-viz aggregate` on them in
+a child process and prints its throughput and peak RSS (ru_maxrss), which must stay under 2 GB for 10 million.
 
-    .venv/bin/python bench/viz.py                 # 10 million rows
-    .venv/bin/python bench/viz.py --rows 1000000  # quicker
+    .venv/bin/python bench/viz.py                      # 10 million rows from test outputs alone
+    .venv/bin/python bench/viz.py --areas 4            # 10 million rows: 2.5 million outputs x 4 areas
+    .venv/bin/python bench/viz.py --rows 1000000       # quicker
 """
 
 from __future__ import annotations
@@ -63,11 +64,35 @@ def write_test(path: Path, n_rows: int, contrast: float, seed: int) -> None:
     path.with_name(path.stem + ".config.yaml").write_text(yaml.safe_dump(sidecar))
 
 
+def write_responses(path: Path, n_samples: int, n_areas: int, seed: int) -> None:
+    """Per-area response mean and std (float16) of one test, in the contract's format."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    responses = {
+        f"A{index}": {
+            "mean": torch.rand(n_samples, N_TIMESTEPS, generator=generator).half(),
+            "std": torch.rand(n_samples, N_TIMESTEPS, generator=generator).half(),
+        }
+        for index in range(n_areas)
+    }
+    data = {
+        "format": 1,
+        "dt": 2.0,
+        "areas": list(responses),
+        "responses": responses,
+        "logits": torch.zeros(n_samples, N_TIMESTEPS, 1).half(),
+        "labels": torch.zeros(n_samples, N_TIMESTEPS, dtype=torch.int64),
+    }
+    torch.save(data, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="total rows over all tests")
     parser.add_argument("--tests", type=int, default=10, help="number of test files")
     parser.add_argument("--chunksize", type=int, default=500_000, help="rows aggregate holds at once")
+    parser.add_argument("--areas", type=int, default=0, help="areas per responses file (0: no responses)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="dynvision-viz-bench-"))
@@ -76,8 +101,13 @@ def main() -> None:
         inputs = []
         for index, contrast in enumerate(np.linspace(0.1, 1.0, args.tests)):
             path = workdir / f"c{index}_test_outputs.csv"
-            write_test(path, args.rows // args.tests, float(contrast), index)
+            n_rows = args.rows // args.tests // max(args.areas, 1)
+            write_test(path, n_rows, float(contrast), index)
             inputs.append(str(path))
+            if args.areas:
+                responses = workdir / f"c{index}_test_responses.pt"
+                write_responses(responses, n_rows // N_TIMESTEPS, args.areas, index)
+                inputs.append(str(responses))
         written = time.perf_counter() - started
         size = sum(Path(path).stat().st_size for path in inputs)
 
@@ -93,7 +123,9 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         with output.open() as handle:
             n_rows = sum(1 for _ in handle) - 1
-        print(f"input: {args.tests} tests, {n_rows:,} rows, {size / 1e6:.0f} MB CSV (written in {written:.1f} s)")
+        areas = f", {args.areas} areas" if args.areas else ""
+        print(f"input: {args.tests} tests{areas}, {size / 1e6:.0f} MB (written in {written:.1f} s)")
+        print(f"output: {n_rows:,} rows")
         print(
             f"aggregate: {elapsed:.1f} s, {n_rows / elapsed:,.0f} rows/s, output {output.stat().st_size / 1e6:.0f} MB"
         )

@@ -114,6 +114,8 @@ def iter_tidy_test(
     if dt is None:
         raise DataContractError(f"{outputs_path}: dt is unknown (give dt, a responses file or a sidecar with dt)")
     n_rows = 0
+    if responses is not None:  # each row becomes one row per area: keep the tidy chunk at `chunksize` rows
+        chunksize = max(1, chunksize // len(responses.areas))
     for chunk in iter_test_outputs(outputs_path, chunksize=chunksize):
         n_rows += len(chunk)
         yield tidy_chunk(chunk, float(dt), responses)
