@@ -161,3 +161,12 @@ def test_help_is_instant_without_heavy_imports() -> None:
     code = "import sys; import dynvision.viz.cli; print(sorted({'torch', 'pandas', 'matplotlib'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
     assert runner.invoke(app, ["--version"]).output.startswith("dynvision-viz ")
+
+
+def test_unrolling_reads_areas_and_delays_from_the_table(experiment: Path) -> None:
+    from dynvision.viz.plots import draw
+
+    figure = draw("unrolling", experiment)
+    engineering, biological = figure.axes
+    assert [label.get_text() for label in biological.get_yticklabels()] == ["V1", "V2", "V4", "IT"]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["feedforward (2 ms)", "recurrence (4 ms)"]

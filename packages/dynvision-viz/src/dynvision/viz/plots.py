@@ -214,8 +214,23 @@ def unrolling(path: Path, options: PlotOptions) -> Figure:
     if not delays:
         expected = ", ".join(name for names in DELAY_ARGS.values() for name in names)
         raise DataContractError(f"{path}: names no connection delays (any of {expected})")
-    areas = row.get("areas") or ["V1", "V2", "V4", "IT"]
-    return plot_unrolling(areas, n_timesteps=int(n_timesteps), dt=float(dt), delays=delays)
+    return plot_unrolling(_areas_of(path), n_timesteps=int(n_timesteps), dt=float(dt), delays=delays)
+
+
+def _areas_of(path: Path) -> list[str]:
+    """Areas named in a table's `area` column (in configured order), else the four areas of DyRCNN models."""
+    if path.suffix != ".csv" or "area" not in read_header(path):
+        return ["V1", "V2", "V4", "IT"]
+    import pandas as pd
+
+    from dynvision.viz.process import CHUNKSIZE
+    from dynvision.viz.style import load_config
+
+    found: set[str] = set()
+    for chunk in pd.read_csv(path, usecols=["area"], chunksize=CHUNKSIZE):
+        found.update(chunk["area"].dropna().astype(str))
+    known = list(load_config()["palettes"].get("area", {}))
+    return sorted(found, key=lambda area: (known.index(area) if area in known else len(known), area))
 
 
 PLOTS: dict[str, tuple[Callable[[Path, PlotOptions], Figure], str]] = {

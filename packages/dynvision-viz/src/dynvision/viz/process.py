@@ -178,7 +178,7 @@ def _union(lists: Iterable[Sequence[str]]) -> list[str]:
     return list(dict.fromkeys(name for names in lists for name in names))
 
 
-def test_stem(path: str | Path) -> str:
+def name_of_test(path: str | Path) -> str:
     """Name shared by the outputs and responses of one test (without `_test_outputs.csv` / `_test_responses.pt`)."""
     name = Path(path).name
     for suffix in ("_test_outputs.csv", "_test_responses.pt"):
@@ -190,11 +190,11 @@ def test_stem(path: str | Path) -> str:
 def pair_responses(inputs: Sequence[str | Path]) -> list[tuple[Path, Path | None]]:
     """Split inputs into tables and the responses of the same test (`.pt` files matched by test name)."""
     tables = [Path(path) for path in inputs if Path(path).suffix != ".pt"]
-    responses = {test_stem(path): Path(path) for path in inputs if Path(path).suffix == ".pt"}
-    unmatched = sorted(set(responses) - {test_stem(path) for path in tables})
+    responses = {name_of_test(path): Path(path) for path in inputs if Path(path).suffix == ".pt"}
+    unmatched = sorted(set(responses) - {name_of_test(path) for path in tables})
     if unmatched:
         raise DataContractError(f"responses without a test-output table: {', '.join(unmatched)}")
-    return [(table, responses.get(test_stem(table))) for table in tables]
+    return [(table, responses.get(name_of_test(table))) for table in tables]
 
 
 def _csv_row(values: Sequence[Any]) -> str:
