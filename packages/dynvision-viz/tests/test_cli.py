@@ -167,6 +167,6 @@ def test_unrolling_reads_areas_and_delays_from_the_table(experiment: Path) -> No
     from dynvision.viz.plots import draw
 
     figure = draw("unrolling", experiment)
-    engineering, biological = figure.axes
+    biological = figure.axes[1]
     assert [label.get_text() for label in biological.get_yticklabels()] == ["V1", "V2", "V4", "IT"]
     assert [text.get_text() for text in figure.legends[0].get_texts()] == ["feedforward (2 ms)", "recurrence (4 ms)"]
