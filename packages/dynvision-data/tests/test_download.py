@@ -70,6 +70,14 @@ def test_retry_recovers_from_one_broken_transfer(file_server, tmp_path):
     assert (tmp_path / "a.bin").read_bytes() == body
 
 
+def test_damaged_complete_file_is_fetched_again(file_server, tmp_path):
+    body = b"payload" * 100
+    file_server.files["/a.bin"] = body
+    (tmp_path / "a.bin").write_bytes(b"damaged")
+    download_file(f"{file_server.url}/a.bin", tmp_path / "a.bin", md5=_md5(body), progress=False)
+    assert (tmp_path / "a.bin").read_bytes() == body
+
+
 def test_missing_file_is_not_retried(file_server, tmp_path):
     with pytest.raises(DownloadError, match="HTTP 404"):
         download_file(f"{file_server.url}/nope", tmp_path / "nope", md5="0" * 32, progress=False)

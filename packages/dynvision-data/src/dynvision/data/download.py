@@ -76,8 +76,11 @@ def download_file(
     """
     dest = Path(dest)
     if dest.is_file():
-        verify_checksum(dest, md5, sha256)
-        return dest
+        try:
+            verify_checksum(dest, md5, sha256)
+            return dest
+        except ChecksumError:
+            dest.unlink()  # damaged since it was verified (or the recipe changed): fetch it again
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     failure = ""
