@@ -61,6 +61,47 @@ rule broken:
 '''
 
 
+DDP_SNAKEFILE = """
+rule train_model:
+    output: "trained.txt"
+    resources: mpi=""
+    shell: "{resources.mpi} python ddp.py {output}"
+"""
+
+# Two CPU processes stand in for two GPUs: Lightning takes rank and world size from the SLURM tasks.
+DDP_SCRIPT = """
+import sys
+
+import pytorch_lightning as pl
+import torch
+
+
+class Tiny(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 1)
+
+    def training_step(self, batch, _):
+        return torch.nn.functional.mse_loss(self.layer(batch[0]), batch[1])
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+data = torch.utils.data.TensorDataset(torch.randn(16, 4), torch.randn(16, 1))
+trainer = pl.Trainer(
+    accelerator="cpu", devices=2, strategy="ddp", max_epochs=1, logger=False, enable_checkpointing=False,
+    enable_progress_bar=False, enable_model_summary=False,
+)
+trainer.fit(Tiny(), torch.utils.data.DataLoader(data, batch_size=4))
+environment = type(trainer.strategy.cluster_environment).__name__
+with open(f"{sys.argv[1]}.rank{trainer.global_rank}", "w") as out:
+    out.write(f"{trainer.global_rank} {trainer.world_size} {environment}\\n")
+if trainer.global_rank == 0:
+    open(sys.argv[1], "w").close()
+"""
+
+
 @dataclass(frozen=True)
 class Submission:
     """One sbatch call of the run, as Snakemake logged it and SLURM accounted it."""
@@ -121,27 +162,28 @@ def accounting(jobids: list[str]) -> dict[str, tuple[str, str, str, str]]:
         time.sleep(1)
 
 
+def charm(workdir: Path, *args: str, **site: str) -> tuple[int, str, list[tuple[str, str]]]:
+    """Run cluster/snakecharm.sh in the foreground: exit code, its log, and (SLURM jobid, job log) per sbatch."""
+    env = {**os.environ, "DYNVISION_VENV": str(Path(sys.executable).parent.parent), "DYNVISION_SLURM_ACCOUNT": "root"}
+    fast = ["--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "5"]
+    result = subprocess.run(
+        [str(CLUSTER / "snakecharm.sh"), "--foreground", *fast, *args],
+        cwd=workdir,
+        env={**env, **site},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    log = (workdir / "logs" / "slurm" / f"snakecharm_{args[-1]}.log").read_text()
+    return result.returncode, log, re.findall(r"submitted with SLURM jobid (\d+) \(log: (.+?)\)\.\n", log)
+
+
 @pytest.fixture(scope="module")
 def run(slurm_cluster: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """The small workflow, run once through cluster/snakecharm.sh in the foreground."""
     workdir = tmp_path_factory.mktemp("slurm-workflow")
     (workdir / "Snakefile").write_text(SNAKEFILE)
-    env = {
-        **os.environ,
-        "DYNVISION_VENV": str(Path(sys.executable).parent.parent),
-        "DYNVISION_SLURM_ACCOUNT": "root",
-    }
-    args = ["--foreground", "-j2", "--retries", "1", "--slurm-init-seconds-before-status-checks", "2"]
-    result = subprocess.run(
-        [str(CLUSTER / "snakecharm.sh"), *args, "--latency-wait", "5", "all"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    log = (workdir / "logs" / "slurm" / "snakecharm_all.log").read_text()
-    submitted = re.findall(r"submitted with SLURM jobid (\d+) \(log: (.+?)\)\.\n", log)
+    returncode, log, submitted = charm(workdir, "-j2", "--retries", "1", "all")
     records = accounting([jobid for jobid, _ in submitted])
     submissions = [
         Submission(
@@ -154,7 +196,7 @@ def run(slurm_cluster: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
         )
         for jobid, path in submitted
     ]
-    return Run(workdir=workdir, returncode=result.returncode, log=log, submissions=submissions)
+    return Run(workdir=workdir, returncode=returncode, log=log, submissions=submissions)
 
 
 def test_every_job_goes_through_sbatch_on_the_partition_of_the_profile(run: Run) -> None:
@@ -199,3 +241,19 @@ def test_an_always_failing_job_ends_the_run_with_a_clear_message_while_others_co
     assert run.log.rstrip().endswith("At least one job did not complete successfully.")
     assert (run.workdir / "results" / "tested_0.txt").is_file()
     assert not (run.workdir / "results" / "broken.txt").exists()
+
+
+def test_multi_gpu_training_runs_one_lightning_ddp_process_per_gpu(
+    slurm_cluster: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """DYNVISION_SLURM_TRAIN_GPUS=2: one job with two GPUs and two srun tasks, which Lightning joins into DDP."""
+    workdir = tmp_path_factory.mktemp("slurm-ddp")
+    (workdir / "Snakefile").write_text(DDP_SNAKEFILE)
+    (workdir / "ddp.py").write_text(DDP_SCRIPT)
+    returncode, log, submitted = charm(workdir, "-j1", "train_model", DYNVISION_SLURM_TRAIN_GPUS="2")
+    assert returncode == 0, log
+    [(jobid, _)] = submitted
+    partition, state, _, tres = accounting([jobid])[jobid]
+    assert (partition, state) == ("gpu", "COMPLETED") and "gres/gpu=2" in tres
+    ranks = sorted(path.read_text().strip() for path in workdir.glob("trained.txt.rank*"))
+    assert ranks == ["0 2 SLURMEnvironment", "1 2 SLURMEnvironment"]

@@ -161,9 +161,9 @@ def test_profile_runs_multi_gpu_training_as_one_srun_task_per_gpu() -> None:
     resources = set(render_profile(DYNVISION_SLURM_TRAIN_GPUS="4")["set-resources"])
     assert {
         "train_model:gpu=4",
-        "train_model:tasks_per_gpu=1",
+        "train_model:nodes=1",
         "train_model:tasks_per_node=4",
-        "train_model:mpi='srun'",
+        "train_model:mpi='srun --nodes=1 --ntasks-per-node=4'",
     } <= resources
     assert not any(entry.startswith("test_model:mpi") for entry in resources)
     assert not any("mpi" in entry for entry in render_profile()["set-resources"])
