@@ -96,7 +96,7 @@ def info(name: Annotated[str, typer.Argument(help="Dataset name.")], data_root: 
     if meta.class_names is not None:
         typer.echo("             " + ", ".join(f"{i}:{c}" for i, c in enumerate(meta.class_names)))
     else:
-        typer.echo("             defined by the class folders of raw/{name}/train (numeric names in numeric order)")
+        typer.echo(f"             defined by the class folders of raw/{name}/train (numeric names in numeric order)")
     for resource in meta.resources:
         checksum = f"md5 {resource.md5}" if resource.md5 else f"sha256 {resource.sha256}"
         typer.echo(f"download:    {resource.url} ({checksum})")
@@ -152,7 +152,7 @@ def convert(
     jpeg_quality: Annotated[int, typer.Option(help="JPEG quality for jpg/smart.")] = 90,
     workers: Annotated[int, typer.Option(help="Writer processes.")] = 1,
 ) -> None:
-    """Write processed/NAME/train_all/{train,val}.beton (needs the [ffcv] extra)."""
+    """Write processed/NAME/train_all/{train,val}.beton (needs the optional ffcv extra)."""
     from dynvision.data.ffcv_io import write_betons
 
     paths = write_betons(

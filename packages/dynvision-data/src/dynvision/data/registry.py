@@ -168,8 +168,8 @@ register_dataset(
         name="embedded",
         resolution=32,
         channels=3,
-        mean=(0.5, 0.5, 0.5),
-        std=(0.25, 0.25, 0.25),
+        mean=(0.4970, 0.5038, 0.4977),  # measured on the seed-0 training split
+        std=(0.2950, 0.2948, 0.2937),
         class_names=EMBEDDED_CLASSES,
         archive_format="embedded",
         description="synthetic shapes, gratings and textures, generated from a seed (no network)",
