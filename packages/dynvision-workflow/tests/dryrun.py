@@ -41,7 +41,8 @@ class Plan:
 def snakemake(workdir: Path, *args: str, dry: bool = True, env: dict | None = None) -> Plan:
     """Run snakemake (a dry run by default) with the repository's configs in ``workdir``."""
     environ = {**os.environ, "DYNVISION_CONFIG_DIR": str(REPO / "configs"), **(env or {})}
-    command = [*SNAKEMAKE, "--directory", str(workdir), *(["-n"] if dry else []), *args]
+    base = SNAKEMAKE if "--snakefile" not in args else SNAKEMAKE[:3]
+    command = [*base, "--directory", str(workdir), *(["-n"] if dry else []), *args]
     result = subprocess.run(command, capture_output=True, text=True, env=environ, cwd=workdir, timeout=1800)
     plan = Plan(result.returncode, result.stdout, result.stderr, [], [])
     plan.rules = [name for name, _ in plan.jobs]
