@@ -149,3 +149,28 @@ def test_bad_config_fails_before_any_job(tmp_path: Path, assignment: str, messag
     assert next(line for line in plan.stderr.splitlines() if "invalid configuration" in line).count(message) == 1
     assert not plan.rules
     assert not any((tmp_path / name).exists() for name in ("data", "models", "reports", "logs"))
+
+
+@pytest.mark.parametrize("experiment", ["duration", "interval", "noise"])
+def test_make_dryrun(experiment: str) -> None:
+    """`make dryrun EXP=...` plans the experiment from the repository root."""
+    import subprocess
+
+    from .dryrun import REPO
+
+    result = subprocess.run(["make", "-s", "dryrun", f"EXP={experiment}"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"reports/experiment_{experiment}.done" in result.stdout
+
+
+def test_make_dryrun_unknown_experiment() -> None:
+    import subprocess
+
+    from .dryrun import REPO
+
+    result = subprocess.run(["make", "-s", "dryrun", "EXP=bogus"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert (
+        "unknown experiment 'bogus'; valid choices: contrast, duration, interval, noise"
+        in result.stdout + result.stderr
+    )
