@@ -46,7 +46,7 @@ dag: ## Draw an experiment's job graph to reports/dag_<EXP>.pdf
 	dot -Tpdf reports/dag_$(EXP).dot -o reports/dag_$(EXP).pdf
 
 report: ## Build the browsable HTML report of all experiments
-	$(BIN)/snakemake all_experiments --report reports/report.html
+	$(BIN)/snakemake finished_experiments --report reports/report.html
 
 cluster: ## Run one experiment on SLURM: make cluster EXP=contrast
 	SNAKECHARM_LOG_NAME=$(EXP) ./cluster/snakecharm.sh -j100 experiment --config experiment=$(EXP)
