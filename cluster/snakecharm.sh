@@ -11,7 +11,8 @@
 # 3. runs cluster/_snakecharm.sh (Snakemake with cluster/profiles/slurm) in the background with nohup, so
 #    it survives logout, and writes everything it prints to logs/slurm/snakecharm_<target>.log.
 # Every argument except --foreground goes to Snakemake unchanged. The log is named after the first
-# target (the first argument that is no option, no KEY=VALUE and no number); SNAKECHARM_LOG_NAME overrides it.
+# target (the first argument that is no option, no option's file or folder, no KEY=VALUE and no number);
+# SNAKECHARM_LOG_NAME overrides it.
 set -euo pipefail
 
 cluster_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,9 +26,14 @@ done
 
 # log_name ARGS...: the first target among Snakemake's arguments, made safe for a file name
 log_name() {
-  local arg
+  local arg skip=0
   for arg in "$@"; do
+    if [ "$skip" -eq 1 ]; then
+      skip=0
+      continue
+    fi
     case "$arg" in
+      -s | --snakefile | -d | --directory | --configfile | --configfiles | --profile | --workflow-profile) skip=1 ;&
       -* | *=* | '') continue ;;
     esac
     [[ "$arg" =~ ^[0-9]+$ ]] && continue

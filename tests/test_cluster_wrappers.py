@@ -245,6 +245,7 @@ def test_snakecharm_returns_snakemakes_exit_code_in_the_foreground(workdir: Path
         (["--cores", "2", "--until", "train_model"], "train_model"),
         (["-j100"], "all"),
         (["-j1", "reports/x y.done"], "reports_x_y.done"),
+        (["-s", "../Snakefile", "--directory", "run", "--configfile", "c.yaml", "experiment"], "experiment"),
     ],
 )
 def test_snakecharm_names_the_log_after_the_first_target(workdir: Path, args: list[str], name: str) -> None:
