@@ -195,7 +195,7 @@ def main() -> None:
 
     if args.learn_seconds > 0:
         steps, accuracy = learnability(args.learn_seconds)
-        print(f"\nDyRCNNx4 (T=6, batch 32) trained {args.learn_seconds:.0f} CPU s on embedded: {steps} steps, ")
+        print(f"\nDyRCNNx4 (T=6, batch 32) trained {args.learn_seconds:.0f} CPU s on embedded ({steps} steps)")
         print(f"  test accuracy {accuracy:.3f} = {accuracy / 0.1:.1f}x chance (target >= 3x at 120 s)")
 
 
