@@ -141,7 +141,7 @@ CONFIGS = [
 @pytest.mark.parametrize("args", CONFIGS, ids=lambda a: "+".join(f"{k}={v}" for k, v in a.items()))
 def test_fast_and_plain_engines_give_the_same_dynamics(args):
     torch.manual_seed(1)
-    model = DyRCNNx4(n_timesteps=6, **args)
+    model = DyRCNNx4(n_timesteps=6, engine="fast", **args)
     x = torch.rand(2, 3, 16, 16)
     assert model.engine == "fast"
     logits, responses = model(x, record="unit")
@@ -172,7 +172,7 @@ def test_fast_and_plain_engines_give_the_same_dynamics(args):
 )
 def test_feedback_and_input_recurrence_run_on_the_plain_engine(args):
     torch.manual_seed(0)
-    model = DyRCNNx4(n_timesteps=8, **args)
+    model = DyRCNNx4(n_timesteps=8, engine="fast", **args)
     assert model.engine == "plain"
     logits = model(torch.rand(2, 3, 16, 16))
     logits.sum().backward()
@@ -204,6 +204,18 @@ def test_idle_steps_run_without_gradient_and_warm_up_the_state():
     x.requires_grad_(True)
     model(x).sum().backward()
     assert x.grad is not None
+
+
+def test_auto_engine_is_fast_for_inference_and_plain_for_training():
+    model = DyRCNNx4(n_timesteps=3)
+    assert model.engine == "plain"
+    with torch.no_grad():
+        assert model.engine == "fast"
+        fast = model(torch.ones(1, 3, 16, 16))
+    assert DyRCNNx4(feedback=True).engine == "plain"
+    model.dynamics.engine = "plain"
+    with torch.no_grad():
+        torch.testing.assert_close(model(torch.ones(1, 3, 16, 16)), fast, rtol=1e-4, atol=1e-5)
 
 
 def test_input_target_rejects_areas_that_shrink_the_image():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from dynvision.models.dynamics import INTEGRATORS, steps_from_ms
 from dynvision.models.recurrence import RECURRENCE_TARGETS, RECURRENCE_TYPES
 
-ENGINES = ("fast", "plain")
+ENGINES = ("auto", "fast", "plain")
 CONNECTION_MODES = ("additive", "multiplicative")
 
 
@@ -40,7 +40,9 @@ class Dynamics:
         loss_reaction_time: ms after each stimulus onset whose labels are ignored by the loss.
         feedforward_only: switch off recurrence, skip and feedback.
         tbptt_steps: detach the state every this many steps (truncated BPTT), None = full BPTT.
-        engine: ``fast`` (batched over time where the equations allow) or ``plain`` (step by step).
+        engine: ``fast`` (area by area, state-independent ops batched over time), ``plain`` (step by
+            step) or ``auto``: fast for inference, plain when gradients are recorded (faster on CPUs
+            whose caches favour one step at a time; see the package README).
     """
 
     n_timesteps: int = 20
@@ -65,7 +67,7 @@ class Dynamics:
     loss_reaction_time: float = 0.0
     feedforward_only: bool = False
     tbptt_steps: int | None = None
-    engine: str = "fast"
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
         if self.dt <= 0:

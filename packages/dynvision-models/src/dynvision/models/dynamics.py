@@ -53,10 +53,10 @@ class LeakyIntegrator(nn.Module):
         if drive is None:
             return None if h is None else h * (1 - self.alpha())
         if h is None:
-            h = drive.new_zeros(drive.shape)
+            h = torch.zeros_like(drive)  # keeps the drive's memory layout
         alpha = self.alpha()
         if self.method == "euler":
-            return h + alpha * (drive - h)
+            return torch.lerp(h, drive, alpha.to(h.dtype))  # h + alpha (drive - h) in one kernel
         k1 = drive - h
         k2 = drive - (h + 0.5 * alpha * k1)
         k3 = drive - (h + 0.5 * alpha * k2)

@@ -13,9 +13,12 @@ can also be multiplicative: they then scale the feedforward drive, ``ff * (1 + s
 recurrent input is added.
 
 Two engines give the same dynamics. ``plain`` runs the equations step by step, one conv per
-connection per step. ``fast`` (default, used unless there is feedback or the recurrence targets the
-input) runs area by area: every state-independent conv (feedforward, skip, pooling, classifier)
-is applied to all time steps at once, and only the recurrent conv stays inside the time loop.
+connection per step, in the input's memory layout. ``fast`` (possible unless there is feedback or the
+recurrence targets the input) runs area by area in channels-last layout: every state-independent
+op (feedforward convs, skip, pooling, read-out) is applied to all time steps at once, and only the
+recurrent conv and the integrator stay inside the time loop. The default ``auto`` uses ``fast`` for
+inference and ``plain`` for training, where step-sized working sets stay in cache and the
+backward pass of whole-sequence tensors costs more than batching saves (measured, see README).
 """
 
 from __future__ import annotations
@@ -98,6 +101,16 @@ def _combine(drive: torch.Tensor | None, extra: torch.Tensor | None, mode: str) 
     return _add(drive, extra)
 
 
+def channels_last_seq(data: torch.Tensor) -> torch.Tensor:
+    """``(T, B, C, H, W)`` stored as T, B, H, W, C: every frame and every ``flatten(0, 1)`` is channels-last."""
+    return data.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+
+
+def stack_channels_last(frames: list[torch.Tensor]) -> torch.Tensor:
+    """Stack ``(B, C, H, W)`` frames into a channels-last sequence with a single copy."""
+    return torch.stack([f.permute(0, 2, 3, 1) for f in frames]).permute(0, 1, 4, 2, 3)
+
+
 def _record_mode(record: bool | str | None) -> str | None:
     if record is None or record is False:
         return None
@@ -151,11 +164,16 @@ class TemporalNetwork(nn.Module):
 
     @property
     def engine(self) -> str:
-        """Engine used for the next forward (``fast`` falls back to ``plain`` where it must)."""
+        """Engine the next forward uses.
+
+        ``fast`` needs no feedback and no input-targeted recurrence (otherwise ``plain``); ``auto``
+        picks ``fast`` for inference and ``plain`` when autograd records the forward.
+        """
         dyn = self.dynamics
-        if dyn.engine == "fast" and not dyn.feedback_mode and dyn.recurrence_target != "input":
-            return "fast"
-        return "plain"
+        possible = not dyn.feedback_mode and dyn.recurrence_target != "input"
+        if dyn.engine == "auto":
+            return "fast" if possible and not torch.is_grad_enabled() else "plain"
+        return "fast" if dyn.engine == "fast" and possible else "plain"
 
     def first_response_steps(self) -> dict[str, int]:
         """Step (0 = first input frame, no idle steps) at which each area first gets any drive.
@@ -272,6 +290,8 @@ class TemporalNetwork(nn.Module):
         frames = self._frames(x)
         sizes = self._area_sizes(frames[0])
         run = self._run_fast if self.engine == "fast" else self._run_plain
+        if run == self._run_fast:
+            frames = channels_last_seq(frames)
         logits, responses = run(frames, sizes, mode)
         idle = self.dynamics.idle_timesteps
         logits = logits[idle:].transpose(0, 1)
@@ -355,6 +375,7 @@ class TemporalNetwork(nn.Module):
         dyn, rec, target = self.dynamics, area.rec, self.dynamics.recurrence_target
         h: torch.Tensor | None = None
         ys: list[torch.Tensor] = []
+        drives = drive.data.unbind(0)  # one backward node for all steps, not one full-size zero grad per step
         cut = 0  # recurrent reads of steps before the last truncation are detached
         for t in range(drive.start, n):
             with torch.set_grad_enabled(self._grad_at(t)):
@@ -364,10 +385,10 @@ class TemporalNetwork(nn.Module):
                 r = None
                 if rec is not None and back >= 0:
                     r = rec(ys[back].detach() if back < cut else ys[back])
-                d = drive.data[t - drive.start]
+                d = drives[t - drive.start]
                 h = area.integrator(h, _add(d, r) if target == "middle" else d)
                 ys.append(area.activate(_add(h, r) if target == "output" else h))
-        return Seq(drive.start, torch.stack(ys))
+        return Seq(drive.start, stack_channels_last(ys))
 
     def _record_seq(self, frames, area: Area, size, y: Seq | None, mode: str) -> torch.Tensor:
         out = self._record_empty(frames, area, size, mode)

@@ -1,0 +1,119 @@
+"""Throughput of DyRCNNx4 (32x32, 20 steps, batch 32) per recurrence type, fast vs plain engine, fp32.
+
+Prints images x time steps per second for a training step (forward, backward, Adam) and for inference,
+the fast/plain speedup, achieved FLOP/s as a fraction of this machine's conv fwd+bwd peak (measured
+in the same run, the same way), and peak RSS. Fast and plain runs alternate and the best of
+``--repeats`` is kept. On a shared CPU wall-clock time mostly measures the neighbours, so by default
+the process CPU time of one thread is measured (``--clock wall`` for wall-clock time): compare the
+ratios, not the absolute numbers.
+
+Usage: python bench/models.py [--rctypes full,self] [--repeats 2] [--threads 1] [--clock cpu|wall]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from collections.abc import Callable
+
+import torch
+
+from dynvision.models import RECURRENCE_TYPES, create_model
+from dynvision.models.summary import flops_per_step
+
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+clock = CLOCKS["cpu"]
+
+
+def timed(fn: Callable[[], None]) -> float:
+    start = clock()
+    fn()
+    return clock() - start
+
+
+def conv_peak(repeats: int) -> float:
+    """FLOP/s of a large, well-shaped 3x3 conv forward + backward: this machine's practical conv peak."""
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False)
+    x = torch.randn(64, 64, 32, 32, requires_grad=True)
+    flops = 3 * 2 * 64 * 64 * 9 * 32 * 32 * 64  # forward + input gradient + weight gradient
+
+    def step() -> None:
+        conv(x).sum().backward()
+
+    step()
+    return flops / min(timed(step) for _ in range(repeats))
+
+
+def workloads(rctype: str, engine: str, batch: int, steps: int) -> tuple[Callable, Callable, int]:
+    torch.manual_seed(0)
+    model = create_model("DyRCNNx4", rctype=rctype, tsteps=steps, engine=engine, n_classes=10)
+    x = torch.randn(batch, 3, 32, 32)
+    labels = torch.randint(0, 10, (batch * steps,))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def train_step() -> None:
+        model.train()
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x).flatten(0, 1), labels).backward()
+        optimizer.step()
+
+    def infer() -> None:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+
+    return train_step, infer, flops_per_step(model)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rctypes", default=",".join(RECURRENCE_TYPES))
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
+    args = parser.parse_args()
+    global clock
+    clock = CLOCKS[args.clock]
+    torch.set_num_threads(args.threads)
+    peak = conv_peak(args.repeats + 2)
+    images = args.batch * args.steps
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; DyRCNNx4 32x32, T={args.steps}, "
+        f"batch {args.batch}, fp32; throughput in images x time steps / s (best of {args.repeats})"
+    )
+    print(f"conv fwd+bwd peak (64->64 3x3, 32x32, batch 64): {peak / 1e9:.1f} GFLOP/s")
+    print(
+        f"{'rctype':<15}{'MFLOP/step':>11}{'train fast':>11}{'plain':>8}{'speedup':>9}"
+        f"{'infer fast':>11}{'plain':>8}{'speedup':>9}{'train %peak':>12}{'infer %peak':>12}"
+    )
+    speedups = []
+    for rctype in args.rctypes.split(","):
+        fast_train, fast_infer, flops = workloads(rctype, "fast", args.batch, args.steps)
+        plain_train, plain_infer, _ = workloads(rctype, "plain", args.batch, args.steps)
+        best = {"ft": [], "pt": [], "fi": [], "pi": []}
+        for fn in (fast_train, plain_train, fast_infer, plain_infer):
+            fn()  # warm-up
+        for _ in range(args.repeats):
+            best["ft"].append(timed(fast_train))
+            best["pt"].append(timed(plain_train))
+            best["fi"].append(timed(fast_infer))
+            best["pi"].append(timed(plain_infer))
+        rate = {k: images / min(v) for k, v in best.items()}
+        speedups.append(rate["ft"] / rate["pt"])
+        train_frac = rate["ft"] * 3 * flops / peak  # backward costs about twice the forward
+        print(
+            f"{rctype:<15}{flops / 1e6:>11.1f}{rate['ft']:>11.0f}{rate['pt']:>8.0f}{rate['ft'] / rate['pt']:>8.2f}x"
+            f"{rate['fi']:>11.0f}{rate['pi']:>8.0f}{rate['fi'] / rate['pi']:>8.2f}x"
+            f"{train_frac:>12.0%}{rate['fi'] * flops / peak:>12.0%}",
+            flush=True,
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    geo = torch.tensor(speedups).log().mean().exp().item()
+    print(f"training speedup fast/plain, geometric mean over recurrence types: {geo:.2f}x; peak RSS {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
