@@ -65,6 +65,17 @@ def test_link_group_symlinks_class_folders(embedded_root):
     assert record["classes"] == {"disk": 0, "square": 1, "triangle": 2, "cross": 3, "ring": 4}
 
 
+def test_links_are_relative_so_the_data_root_can_move(embedded_root, tmp_path):
+    import shutil
+
+    link_subset("embedded", "test_one", resolve_group("embedded", "one"), embedded_root)
+    moved = tmp_path / "moved"
+    shutil.copytree(embedded_root, moved, symlinks=True)
+    link = moved / "interim/embedded/test_one/disk"
+    assert link.is_symlink() and not os.path.isabs(os.readlink(link))
+    assert os.path.realpath(link) == str((moved / "raw/embedded/test/disk").resolve())
+
+
 def test_relinking_a_smaller_group_drops_old_links(embedded_root):
     link_subset("embedded", "test_tmp", [0, 1, 2], embedded_root)
     marker = link_subset("embedded", "test_tmp", [5], embedded_root)

@@ -136,10 +136,11 @@ def link_subset(
             entry.unlink()
     for name in sorted(wanted):
         link = target / name
-        origin = (source / name).resolve()
-        if not origin.is_dir():
-            raise FileNotFoundError(f"class folder {origin} is missing; the raw data of {data_name!r} is incomplete")
-        if link.is_symlink() and Path(os.readlink(link)) == origin:
+        if not (source / name).is_dir():
+            raise FileNotFoundError(f"class folder {source / name} is missing; the raw data of {data_name!r} is incomplete")
+        # Relative links keep working when the data root is moved or mounted elsewhere (e.g. on compute nodes).
+        origin = os.path.relpath(source / name, target)
+        if link.is_symlink() and os.readlink(link) == origin:
             continue
         if link.is_symlink():
             link.unlink()
