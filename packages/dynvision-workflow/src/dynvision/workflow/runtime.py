@@ -8,6 +8,7 @@ this module, and the CLI's ``--help``, stays instant.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,7 +146,10 @@ def train_model_file(
     num_workers: int = 0,
     max_images: int | None = None,
 ) -> dict[str, Any]:
-    """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``."""
+    """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``.
+
+    The checkpoint folder is removed once the trained file is written.
+    """
     from dynvision.data.loaders import build_dataloader
     from dynvision.models.io import load_model_file, save_model_file
     from dynvision.models.training import train
@@ -187,6 +191,8 @@ def train_model_file(
     }
     save_model_file(output, model, name=record["name"], args=dict(record["args"]), seed=seed, extra=extra)
     _model_sidecar(output, {**record, "extra": extra})
+    # The checkpoints only serve an interrupted run; once the trained file exists, a forced rerun starts afresh.
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return extra
 
 

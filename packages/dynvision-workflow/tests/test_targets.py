@@ -1,0 +1,44 @@
+"""The plan turns a config sweep into the documented paths and maps file names back to parameters."""
+
+from pathlib import Path
+
+from dynvision.workflow.config import load_config
+from dynvision.workflow.targets import WorkflowPlan
+from dynvision.workflow.validation import validate_config
+
+
+def plan_for(config_dir: Path, tmp_path: Path, **overrides: object) -> WorkflowPlan:
+    config = validate_config(
+        load_config(config_dir, {"models_dir": str(tmp_path / "models"), **overrides}), registries=False
+    )
+    return WorkflowPlan(config)
+
+
+def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
+    plan = plan_for(config_dir, tmp_path, model_args="{rctype:[full,self],tsteps:8}", seed="[0001,0002]")
+    assert plan.model_args() == [":rctype=full+tsteps=8", ":rctype=self+tsteps=8"]
+    assert len(list(plan.models())) == 4
+    inputs = plan.experiment_inputs("contrast")
+    tests = [path for path in inputs if path.endswith("_test_outputs.csv")]
+    assert len(tests) == 4 * 4  # four networks x four contrast levels
+    stem = "DyRCNNx4:rctype=self+tsteps=8_0002_embedded_trained_StimulusContrast:tsteps=10+stim=6+contrast=0.3_all"
+    assert f"reports/DyRCNNx4/{stem}_test_outputs.csv" in tests
+    figures = [path for path in inputs if path.endswith(".png")]
+    assert len(figures) == 4 * len(plan.experiment("contrast")["plots"])
+
+
+def test_top_level_data_args_override_every_experiment(config_dir: Path, tmp_path: Path) -> None:
+    plan = plan_for(config_dir, tmp_path, data_args="{contrast:[0.5]}")
+    assert plan.data_args("contrast") == [":tsteps=10+stim=6+contrast=0.5"]
+
+
+def test_hashed_tokens_map_back(config_dir: Path, tmp_path: Path) -> None:
+    long_args = "{rctype:full,tsteps:10,dt:2,tau:5,tff:0,trc:6,tsk:0,tfb:30,lossrt:4,idle:0}"
+    plan = plan_for(config_dir, tmp_path, model_args=long_args)
+    [token] = plan.model_args()
+    assert token.startswith("~")
+    assert plan.args_dict(token)["tfb"] == 30
+    plan.index.save()
+    reloaded = plan_for(config_dir, tmp_path, model_args=long_args)
+    assert reloaded.args_text(token) == plan.args_text(token)
+    assert (tmp_path / "models" / "hashed_args.yaml").exists()
