@@ -218,6 +218,21 @@ def test_auto_engine_is_fast_for_inference_and_plain_for_training():
         torch.testing.assert_close(model(torch.ones(1, 3, 16, 16)), fast, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["DyRCNNx4", "ResNet18"])
+def test_fast_inference_in_chunks_of_samples_matches_plain(name):
+    torch.manual_seed(0)
+    model = create_model(name, n_timesteps=5, skip=True, t_feedforward=0.0).eval()
+    x = torch.rand(10, 3, 16, 16)
+    with torch.no_grad():
+        assert model.engine == "fast" and model._chunked(x)
+        logits, responses = model(x, record="layer")
+        model.dynamics.engine = "plain"
+        plain_logits, plain_responses = model(x, record="layer")
+    torch.testing.assert_close(logits, plain_logits, rtol=1e-4, atol=1e-5)
+    for area in model.areas:
+        torch.testing.assert_close(responses[area], plain_responses[area], rtol=1e-4, atol=1e-5)
+
+
 def test_input_target_rejects_areas_that_shrink_the_image():
     model = create_model("CorNetRT", rctarget="input", n_timesteps=2)
     with pytest.raises(ValueError, match="recurrence_target=input"):

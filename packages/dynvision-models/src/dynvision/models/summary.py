@@ -10,7 +10,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from dynvision.models.network import TemporalNetwork
 
 
-def _count_flops(model: TemporalNetwork, frames: torch.Tensor) -> int:
+def count_flops(model: TemporalNetwork, frames: torch.Tensor) -> int:
+    """Forward FLOPs of one call (convs and matrix products), without gradient."""
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(frames)
     return counter.get_total_flops()
@@ -31,8 +32,8 @@ def flops_per_step(model: TemporalNetwork, size: int = 32) -> int:
     try:
         with torch.no_grad():
             model(frame)  # finds the area sizes once, outside the count
-        short = _count_flops(model, frame.expand(1, settle, -1, -1, -1))
-        long = _count_flops(model, frame.expand(1, settle + 1, -1, -1, -1))
+        short = count_flops(model, frame.expand(1, settle, -1, -1, -1))
+        long = count_flops(model, frame.expand(1, settle + 1, -1, -1, -1))
     finally:
         dyn.idle_timesteps = idle
         model.train(was_training)
