@@ -74,7 +74,7 @@ def test_guide_standard_models_on_a_group(tmp_path: Path) -> None:
     assert len(outputs) == 16
     for name in ("AlexNet", "CorNetRT", "ResNet18", "DyRCNNx4"):
         assert (
-            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:tsteps=10+contrast=0.1_shapes_test_outputs.csv"
+            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:tsteps=10+stim=6+contrast=0.1_shapes_test_outputs.csv"
             in outputs
         )
     assert "data/interim/embedded/test_shapes/folder.link" in plan.outputs_of("link")
@@ -89,7 +89,7 @@ def test_explicit_guide_paths(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stderr
     assert target in plan.outputs
     assert all(kind_of(path) == "figure" for path in plan.outputs_of("plot"))
-    assert len(plan.outputs_of("plot")) == 2
+    assert len(plan.outputs_of("plot")) == 3  # responses, performance, summary
 
 
 def test_long_arguments_are_hashed(tmp_path: Path) -> None:
