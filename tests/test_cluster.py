@@ -174,7 +174,8 @@ def charm(workdir: Path, *args: str, **site: str) -> tuple[int, str, list[tuple[
         text=True,
         timeout=600,
     )
-    log = (workdir / "logs" / "slurm" / f"snakecharm_{args[-1]}.log").read_text()
+    [log_file] = (workdir / "logs" / "slurm").glob("snakecharm_*.log")
+    log = log_file.read_text()
     return result.returncode, log, re.findall(r"submitted with SLURM jobid (\d+) \(log: (.+?)\)\.\n", log)
 
 
@@ -257,3 +258,68 @@ def test_multi_gpu_training_runs_one_lightning_ddp_process_per_gpu(
     assert (partition, state) == ("gpu", "COMPLETED") and "gres/gpu=2" in tres
     ranks = sorted(path.read_text().strip() for path in workdir.glob("trained.txt.rank*"))
     assert ranks == ["0 2 SLURMEnvironment", "1 2 SLURMEnvironment"]
+
+
+WORKFLOW_CONFIG = [
+    "experiment=contrast",
+    "experiment_config={contrast: {status: trained, parameter: contrast, data_loader: StimulusContrast,"
+    " data_args: {tsteps: 4, stim: 2, contrast: [0.5]}}}",
+    "model_args={rctype: full, tsteps: 4}",
+    "epochs=1",
+    "train_images=32",
+    "test_images=16",
+    "batch_size=16",
+    "cluster_batch_size=16",
+]
+LOCAL_RULES = {"experiment_done", "all_experiments"}
+
+
+def job_counts(log: str) -> dict[str, int]:
+    """The job-stats table Snakemake prints at the start of a run: rule -> number of jobs."""
+    table = log.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.MULTILINE)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / "Snakefile").exists(), reason="the workflow's root Snakefile is missing")
+def test_a_small_all_experiments_runs_on_slurm_like_a_local_run(
+    slurm_cluster: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The real workflow on the embedded dataset: every job but the local ones via sbatch, same outputs as locally."""
+    local_dir = tmp_path_factory.mktemp("workflow-local")
+    slurm_dir = tmp_path_factory.mktemp("workflow-slurm")
+    workflow = ["-s", str(ROOT / "Snakefile"), "all_experiments", "--config", *WORKFLOW_CONFIG]
+    env = {**os.environ, "DYNVISION_CONFIG_DIR": str(ROOT / "configs")}
+    # The local reference run works while the SLURM run mostly waits for the scheduler.
+    local = subprocess.Popen(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "2", *workflow],
+        cwd=local_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    returncode, log, submitted = charm(slurm_dir, "-j2", *workflow, DYNVISION_CONFIG_DIR=env["DYNVISION_CONFIG_DIR"])
+    local_log = local.communicate(timeout=600)[0]
+    assert local.returncode == 0, local_log[-3000:]
+    assert returncode == 0, log[-3000:]
+
+    records = accounting([jobid for jobid, _ in submitted])
+    rules = [records[jobid][2].removeprefix("rule_").split("_wildcards_")[0] for jobid, _ in submitted]
+    expected = {rule: count for rule, count in job_counts(log).items() if rule not in LOCAL_RULES}
+    assert {rule: rules.count(rule) for rule in set(rules)} == expected
+    for (jobid, path), rule in zip(submitted, rules, strict=True):
+        partition, state, _, tres = records[jobid]
+        gpu_rule = rule in {"train_model", "test_model"}
+        assert (partition, state) == ("gpu" if gpu_rule else "cpu", "COMPLETED"), (rule, records[jobid])
+        assert ("gres/gpu=1" in tres) == gpu_rule, (rule, tres)
+        assert Path(path).is_relative_to(slurm_dir / "logs" / "slurm" / f"rule_{rule}") and Path(path).is_file()
+
+    def outputs(root: Path) -> set[str]:
+        return {str(path.relative_to(root)) for folder in ["models", "reports"] for path in (root / folder).rglob("*")}
+
+    assert outputs(slurm_dir) == outputs(local_dir)
+    same_bytes = [p for p in outputs(local_dir) if p.endswith(("_trained.pt", "_test_outputs.csv", "data.csv", ".png"))]
+    assert same_bytes, "the run wrote no trained model, test outputs or figures"
+    for relative in same_bytes:
+        assert (slurm_dir / relative).read_bytes() == (local_dir / relative).read_bytes(), relative
