@@ -67,7 +67,8 @@ def test_delays_shift_first_responses_exactly(args, expected, engine):
     torch.manual_seed(0)
     model = DyRCNNx4(n_timesteps=14, dt=2.0, recurrence_type="full", engine=engine, **args)
     assert model.first_response_steps() == expected
-    _, responses = model(torch.rand(2, 3, 16, 16), record="layer")
+    with torch.no_grad():
+        _, responses = model(torch.rand(2, 3, 16, 16), record="layer")
     for area, step in expected.items():
         mean = responses[area][..., 0]
         assert torch.all(mean[:, :step] == 0), area
@@ -123,22 +124,29 @@ def test_local_recurrence_only_connects_neighbours_on_the_channel_sheet():
     assert torch.count_nonzero(matrix[5]) <= 9
 
 
+def _config(slow: bool = False, **args) -> pytest.param:
+    return pytest.param(
+        args, id="+".join(f"{k}={v}" for k, v in args.items()), marks=[pytest.mark.slow] if slow else []
+    )
+
+
 CONFIGS = [
-    {"recurrence_type": rctype}
-    for rctype in ["self", "full", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local"]
+    _config(recurrence_type=rctype, slow=True)
+    for rctype in ["self", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local"]
 ] + [
-    {"recurrence_type": "localdepthwise", "recurrence_target": "output"},
-    {"skip": True, "t_skip": 4.0},
-    {"skip": "multiplicative", "t_skip": 0.0},
-    {"idle_timesteps": 3},
-    {"tbptt_steps": 2},
-    {"integration": "rk4", "supralinearity": 1.5},
-    {"retina": True, "t_recurrence": 4.0, "presentation_pattern": "101"},
-    {"train_tau": True, "t_feedforward": 0.0},
+    _config(recurrence_type="full"),
+    _config(recurrence_type="localdepthwise", recurrence_target="output", slow=True),
+    _config(skip=True, t_skip=4.0),
+    _config(skip="multiplicative", t_skip=0.0, slow=True),
+    _config(idle_timesteps=3),
+    _config(tbptt_steps=2, slow=True),
+    _config(integration="rk4", supralinearity=1.5),
+    _config(retina=True, t_recurrence=4.0, presentation_pattern="101", slow=True),
+    _config(train_tau=True, t_feedforward=0.0, slow=True),
 ]
 
 
-@pytest.mark.parametrize("args", CONFIGS, ids=lambda a: "+".join(f"{k}={v}" for k, v in a.items()))
+@pytest.mark.parametrize("args", CONFIGS)
 def test_fast_and_plain_engines_give_the_same_dynamics(args):
     torch.manual_seed(1)
     model = DyRCNNx4(n_timesteps=6, engine="fast", **args)

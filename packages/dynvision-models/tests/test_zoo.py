@@ -59,9 +59,9 @@ def test_deterministic_under_a_seed(name):
 def test_bf16_mixed_autocast_runs(name):
     model = build(name, n_timesteps=2)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        logits, responses = model(torch.rand(1, 3, 16, 16), record="layer")
+        logits, responses = model(torch.rand(2, 3, 16, 16), record="layer")
         logits.float().sum().backward()
-    assert logits.shape == (1, 2, 5) and torch.isfinite(logits.float()).all()
+    assert logits.shape == (2, 2, 5) and torch.isfinite(logits.float()).all()
     assert set(responses) == set(model.areas)
 
 
