@@ -64,8 +64,8 @@ rule broken:
 DDP_SNAKEFILE = """
 rule train_model:
     output: "trained.txt"
-    resources: mpi=""
-    shell: "{resources.mpi} python ddp.py {output}"
+    params: launcher=lambda wildcards, resources: resources.get("mpi", "")
+    shell: "{params.launcher} python ddp.py {output}"
 """
 
 # Two CPU processes stand in for two GPUs: Lightning takes rank and world size from the SLURM tasks.
