@@ -178,7 +178,7 @@ EOF
 
 start() {
   [ "$(id -u)" -eq 0 ] || die "start needs root (it installs packages and starts system daemons)"
-  trap 'say "start failed; last lines of the daemon logs:"; tail -n 15 /var/log/slurm/*.log 2>/dev/null || true' ERR
+  trap '[ $? -eq 0 ] || { say "start failed; last lines of the daemon logs:"; tail -n 15 /var/log/slurm/*.log 2>/dev/null; }' EXIT
   install_packages
   start_munge
   write_slurm_conf

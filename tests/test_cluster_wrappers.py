@@ -310,3 +310,9 @@ def test_make_targets_delegate_to_snakecharm() -> None:
     assert dry("cluster-all").strip() == "./cluster/snakecharm.sh -j100 all_experiments"
     assert "./cluster/snakecharm.sh -j100 experiment --config experiment=blur" in dry("cluster", "EXP=blur")
     assert "squeue -u" in dry("cluster-status")
+
+
+def test_local_slurm_names_the_valid_commands() -> None:
+    result = subprocess.run([str(CLUSTER / "local-slurm.sh"), "restart"], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("error: unknown command 'restart'; valid: start, stop, status")
