@@ -1,11 +1,11 @@
 """Throughput of DyRCNNx4 (32x32, 20 steps, batch 32) per recurrence type, fast vs plain engine, fp32.
 
 Prints images x time steps per second for a training step (forward, backward, Adam) and for inference,
-the fast/plain speedup, achieved FLOP/s as a fraction of this machine's conv fwd+bwd peak (measured
-in the same run, the same way), and peak RSS. Fast and plain runs alternate and the best of
-``--repeats`` is kept. On a shared CPU wall-clock time mostly measures the neighbours, so by default
-the process CPU time of one thread is measured (``--clock wall`` for wall-clock time): compare the
-ratios, not the absolute numbers.
+the speedup of the default ``fast`` engine over the ``plain`` reference, achieved FLOP/s as a fraction
+of this machine's conv fwd+bwd peak (measured in the same run, the same way), and peak RSS. Fast and
+plain runs alternate and the best of ``--repeats`` is kept. On a shared CPU wall-clock time mostly
+measures the neighbours, so by default the process CPU time of one thread is measured (``--clock
+wall`` for wall-clock time): compare the ratios, not the absolute numbers.
 
 Usage: python bench/models.py [--rctypes full,self] [--repeats 2] [--threads 1] [--clock cpu|wall]
 """
@@ -122,9 +122,8 @@ def main() -> None:
     def geo(values: list[float]) -> float:
         return torch.tensor(values).log().mean().exp().item()
 
-    print(f"geometric mean fast/plain: training {geo(speedups):.2f}x, inference {geo(infer_speedups):.2f}x")
     print(
-        f"default engine 'auto' (fast for inference, plain for training) vs plain: training 1.00x, "
+        f"default engine (fast) vs plain, geometric mean: training {geo(speedups):.2f}x, "
         f"inference {geo(infer_speedups):.2f}x; peak RSS {rss:.0f} MB"
     )
 

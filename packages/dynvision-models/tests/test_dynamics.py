@@ -148,25 +148,34 @@ CONFIGS = [
 
 @pytest.mark.parametrize("args", CONFIGS)
 def test_fast_and_plain_engines_give_the_same_dynamics(args):
+    """Training (step by step, channels-last), inference (area by area) and the plain reference agree."""
     torch.manual_seed(1)
-    model = DyRCNNx4(n_timesteps=6, engine="fast", **args)
+    model = DyRCNNx4(n_timesteps=6, **args)
     x = torch.rand(2, 3, 16, 16)
-    assert model.engine == "fast"
-    logits, responses = model(x, record="unit")
-    (logits.sum() + sum(r.sum() for r in responses.values())).backward()
-    fast_grads = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
-    model.zero_grad()
+
+    def run():
+        logits, responses = model(x, record="unit")
+        (logits.sum() + sum(r.sum() for r in responses.values())).backward()
+        grads = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
+        model.zero_grad()
+        return logits, responses, grads
+
+    assert model.path == "by_step"
+    logits, responses, grads = run()
+    with torch.no_grad():
+        assert model.path == "by_area"
+        area_logits, area_responses = model(x, record="unit")
     model.dynamics.engine = "plain"
-    plain_logits, plain_responses = model(x, record="unit")
-    (plain_logits.sum() + sum(r.sum() for r in plain_responses.values())).backward()
-    torch.testing.assert_close(logits, plain_logits, rtol=1e-4, atol=1e-5)
-    for name in responses:
-        torch.testing.assert_close(responses[name], plain_responses[name], rtol=1e-4, atol=1e-5)
-    for fast, p in zip(fast_grads, model.parameters(), strict=True):
+    plain_logits, plain_responses, plain_grads = run()
+    for other, other_responses in ((logits, responses), (area_logits, area_responses)):
+        torch.testing.assert_close(other, plain_logits, rtol=1e-4, atol=1e-5)
+        for name in responses:
+            torch.testing.assert_close(other_responses[name], plain_responses[name], rtol=1e-4, atol=1e-5)
+    for fast, plain in zip(grads, plain_grads, strict=True):
         if fast is None:
-            assert p.grad is None
+            assert plain is None
         else:
-            torch.testing.assert_close(fast, p.grad, rtol=1e-3, atol=1e-4)
+            torch.testing.assert_close(fast, plain, rtol=1e-3, atol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -178,10 +187,11 @@ def test_fast_and_plain_engines_give_the_same_dynamics(args):
         {"recurrence_target": "input", "recurrence_type": "pointdepthwise"},
     ],
 )
-def test_feedback_and_input_recurrence_run_on_the_plain_engine(args):
+def test_feedback_and_input_recurrence_run_step_by_step(args):
     torch.manual_seed(0)
-    model = DyRCNNx4(n_timesteps=8, engine="fast", **args)
-    assert model.engine == "plain"
+    model = DyRCNNx4(n_timesteps=8, **args)
+    with torch.no_grad():
+        assert model.path == "by_step"
     logits = model(torch.rand(2, 3, 16, 16))
     logits.sum().backward()
     assert logits.shape == (2, 8, 10)
@@ -214,25 +224,13 @@ def test_idle_steps_run_without_gradient_and_warm_up_the_state():
     assert x.grad is not None
 
 
-def test_auto_engine_is_fast_for_inference_and_plain_for_training():
-    model = DyRCNNx4(n_timesteps=3)
-    assert model.engine == "plain"
-    with torch.no_grad():
-        assert model.engine == "fast"
-        fast = model(torch.ones(1, 3, 16, 16))
-    assert DyRCNNx4(feedback=True).engine == "plain"
-    model.dynamics.engine = "plain"
-    with torch.no_grad():
-        torch.testing.assert_close(model(torch.ones(1, 3, 16, 16)), fast, rtol=1e-4, atol=1e-5)
-
-
 @pytest.mark.parametrize("name", ["DyRCNNx4", "ResNet18"])
 def test_fast_inference_in_chunks_of_samples_matches_plain(name):
     torch.manual_seed(0)
     model = create_model(name, n_timesteps=5, skip=True, t_feedforward=0.0).eval()
     x = torch.rand(10, 3, 16, 16)
     with torch.no_grad():
-        assert model.engine == "fast" and model._chunked(x)
+        assert model.path == "by_area" and model._chunked(x)
         logits, responses = model(x, record="layer")
         model.dynamics.engine = "plain"
         plain_logits, plain_responses = model(x, record="layer")

@@ -88,7 +88,7 @@ def test_feedforward_only_switches_off_every_lateral_connection():
         ({"pattern": "1x"}, "presentation_pattern='1x'"),
         ({"skip": "sometimes"}, "skip='sometimes' is invalid; valid: true, false, additive, multiplicative"),
         ({"integration": "heun"}, "integration='heun' is unknown; valid: euler, rk4"),
-        ({"engine": "turbo"}, "engine='turbo' is unknown; valid: auto, fast, plain"),
+        ({"engine": "turbo"}, "engine='turbo' is unknown; valid: fast, plain"),
         ({"colour": "red"}, "DyRCNNx4 has no argument 'colour'; valid: channels"),
         ({"rctype": "self", "rctarget": "input"}, "recurrence_type=self cannot map"),
     ],

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from dynvision.models.dynamics import INTEGRATORS, steps_from_ms
 from dynvision.models.recurrence import RECURRENCE_TARGETS, RECURRENCE_TYPES
 
-ENGINES = ("auto", "fast", "plain")
+ENGINES = ("fast", "plain")
 CONNECTION_MODES = ("additive", "multiplicative")
 
 
@@ -40,9 +40,8 @@ class Dynamics:
         loss_reaction_time: ms after each stimulus onset whose labels are ignored by the loss.
         feedforward_only: switch off recurrence, skip and feedback.
         tbptt_steps: detach the state every this many steps (truncated BPTT), None = full BPTT.
-        engine: ``fast`` (area by area, state-independent ops batched over time), ``plain`` (step by
-            step) or ``auto``: fast for inference, plain when gradients are recorded (faster on CPUs
-            whose caches favour one step at a time; see the package README).
+        engine: ``fast`` (channels-last; inference batched over time area by area) or ``plain``
+            (the reference: step by step, one conv per connection per step). Same dynamics.
     """
 
     n_timesteps: int = 20
@@ -67,7 +66,7 @@ class Dynamics:
     loss_reaction_time: float = 0.0
     feedforward_only: bool = False
     tbptt_steps: int | None = None
-    engine: str = "auto"
+    engine: str = "fast"
 
     def __post_init__(self) -> None:
         if self.dt <= 0:

@@ -12,13 +12,14 @@ with ``o_{-1}`` the input frames. A connection whose source has not responded ye
 can also be multiplicative: they then scale the feedforward drive, ``ff * (1 + s)``, before the
 recurrent input is added.
 
-Two engines give the same dynamics. ``plain`` runs the equations step by step, one conv per
-connection per step, in the input's memory layout. ``fast`` (possible unless there is feedback or the
-recurrence targets the input) runs area by area in channels-last layout: every state-independent
-op (feedforward convs, skip, pooling, read-out) is applied to all time steps at once, and only the
-recurrent conv and the integrator stay inside the time loop. The default ``auto`` uses ``fast`` for
-inference and ``plain`` for training, where step-sized working sets stay in cache and the
-backward pass of whole-sequence tensors costs more than batching saves (measured, see README).
+Two engines give the same dynamics. ``plain`` is the reference: the equations step by step, one
+conv per connection per step, in the input's memory layout. ``fast`` (default) keeps all activity
+channels-last and, for inference without feedback or input-targeted recurrence, runs area by area:
+every state-independent op (feedforward convs, skip, pooling, read-out) is applied to all time steps
+at once, a few samples per pass, and only the recurrent conv and the integrator stay inside the time
+loop. With gradients it runs step by step (channels-last): there, step-sized working sets stay in
+cache and the backward pass through whole-sequence tensors costs more than batching saves
+(measured, see the package README).
 """
 
 from __future__ import annotations
@@ -165,17 +166,14 @@ class TemporalNetwork(nn.Module):
         return self.dynamics.dt
 
     @property
-    def engine(self) -> str:
-        """Engine the next forward uses.
+    def path(self) -> str:
+        """How the next forward runs: ``by_area`` (batched over time) or ``by_step``.
 
-        ``fast`` needs no feedback and no input-targeted recurrence (otherwise ``plain``); ``auto``
-        picks ``fast`` for inference and ``plain`` when autograd records the forward.
+        Area by area needs the fast engine, no gradient, no feedback and no input-targeted recurrence.
         """
         dyn = self.dynamics
-        possible = not dyn.feedback_mode and dyn.recurrence_target != "input"
-        if dyn.engine == "auto":
-            return "fast" if possible and not torch.is_grad_enabled() else "plain"
-        return "fast" if dyn.engine == "fast" and possible else "plain"
+        possible = dyn.engine == "fast" and not dyn.feedback_mode and dyn.recurrence_target != "input"
+        return "by_area" if possible and not torch.is_grad_enabled() else "by_step"
 
     def first_response_steps(self) -> dict[str, int]:
         """Step (0 = first input frame, no idle steps) at which each area first gets any drive.
@@ -297,9 +295,9 @@ class TemporalNetwork(nn.Module):
             return torch.cat([p[0] for p in parts]), responses
         frames = self._frames(x)
         sizes = self._area_sizes(frames[0])
-        run = self._run_fast if self.engine == "fast" else self._run_plain
-        if run == self._run_fast:
+        if self.dynamics.engine == "fast":
             frames = channels_last_seq(frames)
+        run = self._run_by_area if self.path == "by_area" else self._run_by_step
         logits, responses = run(frames, sizes, mode)
         idle = self.dynamics.idle_timesteps
         logits = logits[idle:].transpose(0, 1)
@@ -312,7 +310,7 @@ class TemporalNetwork(nn.Module):
 
         Samples are independent unless a batch norm normalises over the batch (training mode).
         """
-        if self.engine != "fast" or x.shape[0] <= self.inference_chunk or torch.is_grad_enabled():
+        if self.path != "by_area" or x.shape[0] <= self.inference_chunk:
             return False
         return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.modules())
 
@@ -323,20 +321,13 @@ class TemporalNetwork(nn.Module):
         k, idle = self.dynamics.tbptt_steps, self.dynamics.idle_timesteps
         return k is not None and t > idle and (t - idle) % k == 0
 
-    def _map(self, fn: Callable[[torch.Tensor], torch.Tensor], seq: Seq | None) -> Seq | None:
-        """Apply a state-independent module to every step of ``seq`` at once (idle steps without grad)."""
+    @staticmethod
+    def _map(fn: Callable[[torch.Tensor], torch.Tensor], seq: Seq | None) -> Seq | None:
+        """Apply a state-independent module to every step of ``seq`` in one call."""
         if seq is None:
             return None
         steps, batch = seq.data.shape[:2]
-        split = min(max(self.dynamics.idle_timesteps - seq.start, 0), steps)
-        parts = []
-        if split:
-            with torch.no_grad():
-                parts.append(fn(seq.data[:split].flatten(0, 1)))
-        if split < steps:
-            parts.append(fn(seq.data[split:].flatten(0, 1)))
-        out = parts[0] if len(parts) == 1 else torch.cat(parts)
-        return Seq(seq.start, out.unflatten(0, (steps, batch)))
+        return Seq(seq.start, fn(seq.data.flatten(0, 1)).unflatten(0, (steps, batch)))
 
     def _record_empty(self, frames: torch.Tensor, area: Area, size: torch.Size, mode: str) -> torch.Tensor:
         n, b = frames.shape[:2]
@@ -347,7 +338,7 @@ class TemporalNetwork(nn.Module):
     def _readout(self, features: torch.Tensor) -> torch.Tensor:
         return self.classifier(features.float().mean((-2, -1)) if features.dim() > 2 else features)
 
-    def _run_fast(self, frames, sizes, mode):
+    def _run_by_area(self, frames, sizes, mode):
         dyn, n = self.dynamics, frames.shape[0]
         areas = list(self.layers.values())
         outputs: list[Seq | None] = []
@@ -386,25 +377,18 @@ class TemporalNetwork(nn.Module):
         return Seq(first.start, torch.cat([first.data[:lead], first.data[lead:] + second.data]))
 
     def _integrate_area(self, area: Area, drive: Seq | None, n: int) -> Seq | None:
-        """The only per-step loop of the fast engine: integrator plus the recurrent conv."""
+        """The only per-step loop of the area-by-area path (inference): integrator plus recurrent conv."""
         if drive is None:
             return None
         dyn, rec, target = self.dynamics, area.rec, self.dynamics.recurrence_target
         h: torch.Tensor | None = None
         ys: list[torch.Tensor] = []
-        drives = drive.data.unbind(0)  # one backward node for all steps, not one full-size zero grad per step
-        cut = 0  # recurrent reads of steps before the last truncation are detached
         for t in range(drive.start, n):
-            with torch.set_grad_enabled(self._grad_at(t)):
-                if self._truncate_at(t) and h is not None:
-                    h, cut = h.detach(), t - drive.start
-                back = t - drive.start - dyn.delay_rec
-                r = None
-                if rec is not None and back >= 0:
-                    r = rec(ys[back].detach() if back < cut else ys[back])
-                d = drives[t - drive.start]
-                h = area.integrator(h, _add(d, r) if target == "middle" else d)
-                ys.append(area.activate(_add(h, r) if target == "output" else h))
+            back = t - drive.start - dyn.delay_rec
+            r = rec(ys[back]) if rec is not None and back >= 0 else None
+            d = drive.data[t - drive.start]
+            h = area.integrator(h, _add(d, r) if target == "middle" else d)
+            ys.append(area.activate(_add(h, r) if target == "output" else h))
         return Seq(drive.start, stack_channels_last(ys))
 
     def _record_seq(self, frames, area: Area, size, y: Seq | None, mode: str) -> torch.Tensor:
@@ -414,7 +398,7 @@ class TemporalNetwork(nn.Module):
         values = layer_stats(y.data) if mode == "layer" else y.data
         return torch.cat([out[: y.start], values.to(out.dtype)])
 
-    def _run_plain(self, frames, sizes, mode):
+    def _run_by_step(self, frames, sizes, mode):
         """The equations as they read: every connection is one conv per step."""
         dyn, n = self.dynamics, frames.shape[0]
         areas = list(self.layers.values())

@@ -50,5 +50,5 @@ def describe(model: TemporalNetwork, size: int = 32) -> dict[str, Any]:
         "first_response_ms": {a: s * model.dt for a, s in first.items()},
         "dt": model.dt,
         "n_timesteps": model.n_timesteps,
-        "engine": model.engine,
+        "engine": model.dynamics.engine,
     }
