@@ -21,6 +21,13 @@ def test_save_and_load_round_trip(tmp_path):
     torch.load(path, weights_only=True)
 
 
+def test_output_and_input_sizes_travel_even_when_args_omit_them(tmp_path):
+    model = create_model("DyRCNNx2", n_classes=7, input_channels=1, tsteps=2)
+    path = save_model_file(tmp_path / "m.pt", model, name="DyRCNNx2", args={"tsteps": 2}, seed="0")
+    loaded, record = load_model_file(path)
+    assert (loaded.n_classes, loaded.input_channels) == (7, 1) and record["args"] == {"tsteps": 2}
+
+
 def test_loading_refuses_foreign_files(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, path)

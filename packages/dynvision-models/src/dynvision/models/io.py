@@ -17,6 +17,7 @@ from torch import nn
 from dynvision.models.registry import create_model
 
 FORMAT = 1
+SIZING = ("n_classes", "input_channels")  # read from the model, so files rebuild even when args omit them
 
 
 def save_model_file(
@@ -37,6 +38,7 @@ def save_model_file(
         "args": dict(args),
         "seed": seed,
         "extra": dict(extra or {}),
+        "sizing": {key: getattr(model, key) for key in SIZING if hasattr(model, key)},
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -55,7 +57,7 @@ def load_model_file(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]
     payload = torch.load(Path(path), map_location="cpu", weights_only=True)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} is not a dynvision model file (format {FORMAT})")
-    model = create_model(payload["name"], **payload["args"])
+    model = create_model(payload["name"], **{**payload.get("sizing", {}), **payload["args"]})
     model.load_state_dict(payload["state_dict"])
     record = {key: payload[key] for key in ("name", "args", "seed", "extra")}
     return model, record
