@@ -265,6 +265,7 @@ def evaluate_model(
     model.eval()
     seed = str(model_record["seed"])
     stimulus = create_stimulus(data_loader, **data_args)
+    # A capped test draws a seeded random subset, so that every class of the group is represented.
     loader = Truncated(
         build_dataloader(
             data_name,
@@ -273,7 +274,7 @@ def evaluate_model(
             group=data_group,
             batch_size=batch_size,
             seed=int(seed),
-            shuffle=False,
+            shuffle=max_images is not None,
         ),
         max_images,
         batch_size,
