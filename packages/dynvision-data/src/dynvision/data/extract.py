@@ -26,7 +26,7 @@ def write_class_folders(
     for name in names:
         (out_dir / name).mkdir(parents=True, exist_ok=True)
     for i, (image, label) in enumerate(
-        tqdm(zip(images, labels), total=len(labels), desc=out_dir.name, unit="img", disable=not progress)
+        tqdm(zip(images, labels, strict=True), total=len(labels), desc=out_dir.name, unit="img", disable=not progress)
     ):
         Image.fromarray(image).save(out_dir / names[int(label)] / f"{i:05d}.png", compress_level=1)
 
@@ -56,9 +56,7 @@ def extract_idx(files: dict[str, Path], names: Sequence[str], staging: Path, *, 
         write_class_folders(images, labels, names, staging / subset, progress=progress)
 
 
-def extract_cifar(
-    archive: Path, names: Sequence[str], staging: Path, *, fine: bool, progress: bool = True
-) -> None:
+def extract_cifar(archive: Path, names: Sequence[str], staging: Path, *, fine: bool, progress: bool = True) -> None:
     """CIFAR python pickles (tar.gz) -> PNG class folders.
 
     The archive's checksum is verified before this runs, so unpickling only ever sees the published bytes.
@@ -76,7 +74,7 @@ def extract_cifar(
                 subset = "test"
             else:
                 continue
-            batches[subset].append(pickle.load(tar.extractfile(member), encoding="bytes"))  # noqa: S301
+            batches[subset].append(pickle.load(tar.extractfile(member), encoding="bytes"))
     for subset, parts in batches.items():
         if not parts:
             raise ValueError(f"{archive.name} holds no {subset} batch")

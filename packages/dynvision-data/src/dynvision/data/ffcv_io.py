@@ -83,7 +83,9 @@ def write_betons(
     splits = split_indices(len(samples), ratio, seed)
     empty = [split for split, indices in splits.items() if len(indices) == 0]
     if empty:
-        raise ValueError(f"ratio {ratio} leaves the {empty[0]} split of {len(samples)} samples empty; use 0 < ratio < 1")
+        raise ValueError(
+            f"ratio {ratio} leaves the {empty[0]} split of {len(samples)} samples empty; use 0 < ratio < 1"
+        )
     written = {}
     for split, indices in splits.items():
         path = processed_path(data_name, split, data_root)

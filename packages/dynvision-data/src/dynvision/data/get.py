@@ -50,7 +50,9 @@ def get_data(
     """
     info = get_dataset_info(data_name)
     if info.archive_format == "existing" and source is None:
-        raise ValueError(f"{data_name!r} is never downloaded; pass --source DIR pointing to its train/ and val/ folders")
+        raise ValueError(
+            f"{data_name!r} is never downloaded; pass --source DIR pointing to its train/ and val/ folders"
+        )
     target = resolve_data_root(data_root) / "raw" / data_name
     if is_complete(data_name, data_root) and not force:
         return target
@@ -125,7 +127,9 @@ def _generate_embedded(staging: Path, progress: bool, options: dict | None) -> N
     settings.update(options or {})
     unknown = sorted(set(settings) - {"seed", "n_train_per_class", "n_test_per_class"})
     if unknown:
-        raise ValueError(f"unknown embedded options {unknown}; valid choices: seed, n_train_per_class, n_test_per_class")
+        raise ValueError(
+            f"unknown embedded options {unknown}; valid choices: seed, n_train_per_class, n_test_per_class"
+        )
     for subset in SUBSETS:
         images, labels = generate_embedded(subset, int(settings[f"n_{subset}_per_class"]), int(settings["seed"]))
         write_class_folders(images, labels, EMBEDDED_CLASSES, staging / subset, progress=progress)

@@ -74,9 +74,7 @@ def resolve_group(
             raise ValueError(f"group {group!r} of {data_name!r} lists {entry!r}, not a class name or index")
         if isinstance(entry, int):
             if not 0 <= entry < len(names):
-                raise ValueError(
-                    f"group {group!r} of {data_name!r} lists index {entry}; valid: 0..{len(names) - 1}"
-                )
+                raise ValueError(f"group {group!r} of {data_name!r} lists index {entry}; valid: 0..{len(names) - 1}")
             indices.add(entry)
         elif str(entry) in lookup:
             indices.add(lookup[str(entry)])

@@ -137,7 +137,9 @@ def link_subset(
     for name in sorted(wanted):
         link = target / name
         if not (source / name).is_dir():
-            raise FileNotFoundError(f"class folder {source / name} is missing; the raw data of {data_name!r} is incomplete")
+            raise FileNotFoundError(
+                f"class folder {source / name} is missing; the raw data of {data_name!r} is incomplete"
+            )
         # Relative links keep working when the data root is moved or mounted elsewhere (e.g. on compute nodes).
         origin = os.path.relpath(source / name, target)
         if link.is_symlink() and os.readlink(link) == origin:

@@ -29,7 +29,7 @@ def split_indices(n_samples: int, ratio: float, seed: int) -> dict[str, np.ndarr
     if not 0 < ratio <= 1:
         raise ValueError(f"split ratio {ratio} must be in (0, 1]")
     permutation = np.random.default_rng(seed).permutation(n_samples)
-    n_train = int(round(n_samples * ratio))
+    n_train = round(n_samples * ratio)
     return {"train": np.sort(permutation[:n_train]), "val": np.sort(permutation[n_train:])}
 
 
@@ -84,7 +84,9 @@ def train_all_samples(data_name: str, data_root: str | os.PathLike | None = None
     return list_images(folder, class_index(data_name, data_root))
 
 
-def group_test_samples(data_name: str, group: str, data_root: str | os.PathLike | None = None) -> list[tuple[Path, int]]:
+def group_test_samples(
+    data_name: str, group: str, data_root: str | os.PathLike | None = None
+) -> list[tuple[Path, int]]:
     """Test samples of a group: `interim/.../test_{group}` when linked, else the group's classes in raw."""
     from dynvision.data.groups import resolve_group
 
