@@ -1,24 +1,39 @@
 """dynvision.models: recurrent CNNs with temporal dynamics in physical units, and their registry.
 
-Importing this package loads torch only (no Lightning, torchvision, pandas or plotting libraries);
+Importing this package is cheap: torch and the model zoo load on first use of a name below, so
+command lines stay instant. It never loads Lightning, torchvision, pandas or plotting libraries;
 the Lightning system lives in :mod:`dynvision.models.training`.
 """
 
+from importlib import import_module
+
 from dynvision.models.__about__ import __version__
-from dynvision.models.config import Dynamics
-from dynvision.models.network import AreaSpec, TemporalNetwork
-from dynvision.models.recurrence import RECURRENCE_TARGETS, RECURRENCE_TYPES
-from dynvision.models.registry import (
-    ALIASES,
-    create_model,
-    list_models,
-    list_weights,
-    model_arguments,
-    register_model,
-    register_weights,
-)
-from dynvision.models.weights import Weights, file_sha256
-from dynvision.models.zoo import AlexNet, CordsNet, CorNetRT, DyRCNN, DyRCNNx2, DyRCNNx4, DyRCNNx8, ResNet18
+
+_LAZY = {
+    "Dynamics": "dynvision.models.config",
+    "AreaSpec": "dynvision.models.network",
+    "TemporalNetwork": "dynvision.models.network",
+    "RECURRENCE_TARGETS": "dynvision.models.recurrence",
+    "RECURRENCE_TYPES": "dynvision.models.recurrence",
+    "Weights": "dynvision.models.weights",
+    "file_sha256": "dynvision.models.weights",
+    **dict.fromkeys(
+        [
+            "ALIASES",
+            "create_model",
+            "list_models",
+            "list_weights",
+            "model_arguments",
+            "register_model",
+            "register_weights",
+        ],
+        "dynvision.models.registry",
+    ),
+    **dict.fromkeys(
+        ["AlexNet", "CordsNet", "CorNetRT", "DyRCNN", "DyRCNNx2", "DyRCNNx4", "DyRCNNx8", "ResNet18"],
+        "dynvision.models.zoo",
+    ),
+}
 
 __all__ = [
     "ALIASES",
@@ -45,3 +60,9 @@ __all__ = [
     "register_model",
     "register_weights",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dynvision.models' has no attribute {name!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
@@ -55,6 +56,7 @@ def _load_plugins() -> None:
     global _plugins_loaded
     if not _plugins_loaded:
         _plugins_loaded = True
+        import_module("dynvision.models.zoo")  # the built-in models register themselves on import
         for entry in entry_points(group=ENTRY_POINT_GROUP):
             entry.load()
 
@@ -106,6 +108,7 @@ def register_weights(model_name: str, tag: str, weights: Weights) -> None:
 
 
 def list_weights(model_name: str) -> list[str]:
+    _load_plugins()
     return sorted(_WEIGHTS.get(model_name, {}))
 
 
