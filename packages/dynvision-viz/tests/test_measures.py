@@ -66,6 +66,15 @@ def test_latency_table_recovers_known_latencies_per_area_and_contrast() -> None:
     assert (latencies["onset_latency"] < latencies["peak_latency"]).all()
 
 
+def test_naka_rushton_fit_of_unsaturated_responses_caps_c50() -> None:
+    """Responses still growing at the top contrast: c50 is capped, not sent to 1e8, and flagged."""
+    contrast = np.array([0.1, 0.3, 0.6, 1.0])
+    fit = fit_naka_rushton(contrast, 0.5 * contrast**0.7)
+    assert not fit.saturates
+    assert fit.c50 <= 10.0
+    assert np.allclose(fit(contrast), 0.5 * contrast**0.7, atol=0.02)
+
+
 def test_naka_rushton_fit_recovers_known_parameters() -> None:
     contrast = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0])
     truth = naka_rushton(contrast, rmax=2.0, c50=0.18, n=2.2, baseline=0.1)
@@ -76,6 +85,7 @@ def test_naka_rushton_fit_recovers_known_parameters() -> None:
     assert fit.n == pytest.approx(2.2, rel=0.1)
     assert fit.baseline == pytest.approx(0.1, abs=0.03)
     assert np.allclose(fit(contrast), truth, atol=0.02)
+    assert fit.saturates
     with pytest.raises(ValueError, match="at least 3 contrasts"):
         fit_naka_rushton([0.1, 0.1, 0.5], [1, 1, 2])
 

@@ -165,7 +165,8 @@ def plot_performance(table: pd.DataFrame, *, hue: str | None = None) -> Figure:
 def _fit_label(fit: str, x: np.ndarray, y: np.ndarray) -> tuple[Any, str]:
     if fit == "naka-rushton":
         result = fit_naka_rushton(x, y)
-        return result, f"c50={result.c50:.2g}, n={result.n:.2g}"
+        c50 = f"c50={result.c50:.2g}" if result.saturates else f"c50>{np.max(x):.2g} (no saturation)"
+        return result, f"{c50}, n={result.n:.2g}"
     result = fit_power_law(x, y)
     return result, f"exponent={result.exponent:.2f}"
 

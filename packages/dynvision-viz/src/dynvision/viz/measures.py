@@ -114,12 +114,17 @@ def naka_rushton(contrast: np.ndarray, rmax: float, c50: float, n: float, baseli
 
 @dataclass(frozen=True)
 class NakaRushtonFit:
-    """Fitted contrast response: saturation `rmax`, semi-saturation contrast `c50`, exponent `n`."""
+    """Fitted contrast response: saturation `rmax`, semi-saturation contrast `c50`, exponent `n`.
+
+    `saturates` is False when the responses still grow at the highest contrast tested: c50 then lies
+    beyond that contrast and is only a lower bound.
+    """
 
     rmax: float
     c50: float
     n: float
     baseline: float
+    saturates: bool = True
 
     def __call__(self, contrast: np.ndarray) -> np.ndarray:
         return naka_rushton(contrast, self.rmax, self.c50, self.n, self.baseline)
@@ -135,16 +140,19 @@ def fit_naka_rushton(contrast: Sequence[float], response: Sequence[float]) -> Na
     span = float(response.max() - response.min()) or 1.0
     positive = contrast[contrast > 0]
     start_c50 = float(np.median(positive)) if len(positive) else 0.5
+    # c50 far beyond the tested range is not identifiable (rmax and c50 trade off without end): cap it.
+    max_c50 = 10 * float(contrast.max())
     if len(np.unique(contrast)) >= 5:
         guess = [span, start_c50, 2.0, float(response.min())]
-        bounds = ([0, 1e-6, 0.1, -np.inf], [np.inf, np.inf, 20, np.inf])
+        bounds = ([0, 1e-6, 0.1, -np.inf], [np.inf, max_c50, 20, np.inf])
     else:
-        guess, bounds = [span, start_c50, 2.0], ([0, 1e-6, 0.1], [np.inf, np.inf, 20])
+        guess, bounds = [span, start_c50, 2.0], ([0, 1e-6, 0.1], [np.inf, max_c50, 20])
     with warnings.catch_warnings():  # the covariance is not used; its estimate failing is no reason to warn
         warnings.simplefilter("ignore", OptimizeWarning)
         params, _ = curve_fit(naka_rushton, contrast, response, p0=guess, bounds=bounds, maxfev=20_000)
     rmax, c50, n, *rest = params
-    return NakaRushtonFit(float(rmax), float(c50), float(n), float(rest[0]) if rest else 0.0)
+    baseline = float(rest[0]) if rest else 0.0
+    return NakaRushtonFit(float(rmax), float(c50), float(n), baseline, saturates=bool(c50 < contrast.max()))
 
 
 @dataclass(frozen=True)
