@@ -120,3 +120,40 @@ def test_bf16_mixed_and_channels_last_train(tmp_path):
 def test_bad_precision_is_one_clear_line(tmp_path):
     with pytest.raises(ValueError, match="precision='64' is unknown; valid: 32, bf16-mixed, 16-mixed"):
         train(tiny_model(), [], max_epochs=1, precision="64", checkpoint_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("devices", "strategy", "expected_devices"),
+    [("auto", "auto", "auto"), (1, "ddp", 1), ("2", "ddp_spawn", 2)],
+)
+def test_devices_and_strategy_reach_the_trainer(tmp_path, monkeypatch, devices, strategy, expected_devices):
+    from dynvision.models import training
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def recording_trainer(**kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(training.pl, "Trainer", recording_trainer)
+    with pytest.raises(Stop):
+        train(tiny_model(), [], max_epochs=1, checkpoint_dir=tmp_path, devices=devices, strategy=strategy)
+    assert seen["devices"] == expected_devices
+    assert seen["strategy"] == strategy
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"devices": 0}, "devices=0 is invalid; valid: auto or a whole number >= 1"),
+        ({"devices": "many"}, "devices='many' is invalid; valid: auto or a whole number >= 1"),
+        ({"strategy": "dpp"}, "strategy='dpp' is unknown; valid: auto, ddp, "),
+    ],
+)
+def test_bad_devices_or_strategy_is_one_clear_line(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")) as error:
+        train(tiny_model(), [], max_epochs=1, checkpoint_dir=tmp_path, **kwargs)
+    assert "\n" not in str(error.value)

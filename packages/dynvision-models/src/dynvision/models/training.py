@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.strategies import StrategyRegistry
 from torch import nn
 
 PRECISIONS = ("32", "bf16-mixed", "16-mixed")
@@ -132,6 +133,16 @@ class DynVisionSystem(pl.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 
+def parse_devices(devices: int | str) -> int | str:
+    """``"auto"`` or a positive device count (also given as text, as from a command line or config)."""
+    text = str(devices).strip()
+    if text == "auto":
+        return "auto"
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise ValueError(f"devices={devices!r} is invalid; valid: auto or a whole number >= 1")
+
+
 def train(
     model: nn.Module,
     train_loader: Iterable,
@@ -145,15 +156,23 @@ def train(
     resume: bool = True,
     gradient_clip_val: float | None = 1.0,
     seed: int | None = None,
+    devices: int | str = "auto",
+    strategy: str = "auto",
     **system_kwargs: Any,
 ) -> nn.Module:
     """Train ``model`` in place and return it; resumes from ``checkpoint_dir/last.ckpt`` when present.
 
     Loaders may yield ``(images (B,C,H,W), labels (B,))`` (the image is held for ``n_timesteps``)
     or ``(inputs (B,T,C,H,W), labels (B,T))``. Metrics go to ``log_dir/metrics.csv`` when given.
+    ``devices`` and ``strategy`` go to Lightning's ``Trainer``: ``"auto"`` uses what the machine (or SLURM)
+    allots, e.g. ``strategy="ddp"`` with one process per GPU started by ``srun``.
     """
     if str(precision) not in PRECISIONS:
         raise ValueError(f"precision={precision!r} is unknown; valid: {', '.join(PRECISIONS)}")
+    devices = parse_devices(devices)
+    strategies = ("auto", *sorted(StrategyRegistry.available_strategies()))
+    if strategy not in strategies:
+        raise ValueError(f"strategy={strategy!r} is unknown; valid: {', '.join(strategies)}")
     if max_epochs < 1:
         raise ValueError(f"max_epochs={max_epochs} must be >= 1")
     if seed is not None:
@@ -166,7 +185,8 @@ def train(
         max_epochs=max_epochs,
         precision=str(precision),
         accelerator="auto",
-        devices=1,
+        devices=devices,
+        strategy=strategy,
         callbacks=[checkpoint],
         logger=logger,
         enable_progress_bar=progress_bar,
