@@ -259,3 +259,59 @@ def test_presentation_pattern_and_reaction_time_shape_labels_and_input():
     temporal = torch.tensor([[-1, 2, 2, 2, -1, 2, 2, 2]])
     assert model.temporal_labels(temporal).tolist() == [[-1, -1, -1, 2, -1, -1, -1, 2]]
     assert model.presentation_mask(8).tolist() == [True, True, False, False, True, True, True, True]
+
+
+def _run_with_grads(model, x):
+    logits, responses = model(x, record="unit")
+    (logits.sum() + sum(r.sum() for r in responses.values())).backward()
+    grads = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    return logits, responses, grads
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"t_feedforward": 20.0, "recurrence_type": "full"},
+        {"t_feedforward": 6.0, "feedback": True, "t_feedback": 4.0},
+        {"t_feedforward": 8.0, "skip": True, "t_skip": 2.0, "presentation_pattern": "1011", "idle_timesteps": 2},
+        {"skip": "multiplicative", "presentation_pattern": "01", "tbptt_steps": 3},
+    ],
+)
+def test_held_image_reuses_the_first_conv_with_the_same_dynamics(args):
+    """A held image's first feedforward conv runs once per kind of frame and grad mode, not once per step,
+    and logits, responses and gradients still equal the plain engine's (also when areas respond late)."""
+    torch.manual_seed(2)
+    model = DyRCNNx4(n_timesteps=12, **args)
+    x = torch.rand(2, 3, 16, 16)
+    model._area_sizes(x)  # the one-off size probe, outside the count
+    calls = []
+    model.layers["V1"].ff.register_forward_hook(lambda *_: calls.append(1))
+    fast = _run_with_grads(model, x)
+    kinds = len(set(model.presentation_mask(12).tolist())) + bool(model.dynamics.idle_timesteps)
+    assert len(calls) <= kinds
+    calls.clear()
+    with torch.no_grad():
+        area_logits, area_responses = model(x, record="unit")
+    assert len(calls) <= len(set(model.presentation_mask(12).tolist())) + 1
+    model.dynamics.engine = "plain"
+    plain = _run_with_grads(model, x)
+    torch.testing.assert_close(fast[0], plain[0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(area_logits, plain[0], rtol=1e-4, atol=1e-5)
+    for name in plain[1]:
+        torch.testing.assert_close(fast[1][name], plain[1][name], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(area_responses[name], plain[1][name], rtol=1e-4, atol=1e-5)
+    for f, p in zip(fast[2], plain[2], strict=True):
+        assert (f is None) == (p is None)
+        if p is not None:
+            torch.testing.assert_close(f, p, rtol=1e-3, atol=1e-4)
+
+
+def test_a_frame_sequence_runs_the_first_conv_every_step():
+    """Only a held image is known to repeat: (B, T, C, H, W) input gets one conv per step."""
+    model = DyRCNNx4(n_timesteps=5, t_feedforward=0.0)
+    model._area_sizes(torch.zeros(1, 3, 16, 16))
+    calls = []
+    model.layers["V1"].ff.register_forward_hook(lambda *_: calls.append(1))
+    model(torch.rand(1, 5, 3, 16, 16))
+    assert len(calls) == 5

@@ -297,8 +297,9 @@ class TemporalNetwork(nn.Module):
         sizes = self._area_sizes(frames[0])
         if self.dynamics.engine == "fast":
             frames = channels_last_seq(frames)
+        held = self._held_frames(x, frames.shape[0])
         run = self._run_by_area if self.path == "by_area" else self._run_by_step
-        logits, responses = run(frames, sizes, mode)
+        logits, responses = run(frames, sizes, mode, held)
         idle = self.dynamics.idle_timesteps
         logits = logits[idle:].transpose(0, 1)
         if mode is None:
@@ -313,6 +314,22 @@ class TemporalNetwork(nn.Module):
         if self.path != "by_area" or x.shape[0] <= self.inference_chunk:
             return False
         return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.modules())
+
+    def _held_frames(self, x: torch.Tensor, n: int) -> list[bool] | None:
+        """For a held image in the fast engine: which frames show it (the others are blank), else None.
+
+        A held image gives only two distinct frames, so the first area's feedforward conv needs to run
+        once per kind of frame, not once per step. Not when that conv also sees the recurrent state
+        (``recurrence_target=input``) or when it holds train-mode batch norm or dropout.
+        """
+        dyn, first = self.dynamics, next(iter(self.layers.values()))
+        if x.dim() != 4 or dyn.engine != "fast" or (dyn.recurrence_target == "input" and first.rec is not None):
+            return None
+        stateful = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd)
+        if any(isinstance(m, stateful) and m.training for m in first.ff.modules()):
+            return None
+        shown = self.presentation_mask(self.n_timesteps).tolist()
+        return [False] * (n - len(shown)) + shown
 
     def _grad_at(self, t: int) -> bool:
         return t >= self.dynamics.idle_timesteps and torch.is_grad_enabled()
@@ -338,7 +355,7 @@ class TemporalNetwork(nn.Module):
     def _readout(self, features: torch.Tensor) -> torch.Tensor:
         return self.classifier(features.float().mean((-2, -1)) if features.dim() > 2 else features)
 
-    def _run_by_area(self, frames, sizes, mode):
+    def _run_by_area(self, frames, sizes, mode, held=None):
         dyn, n = self.dynamics, frames.shape[0]
         areas = list(self.layers.values())
         outputs: list[Seq | None] = []
@@ -346,7 +363,10 @@ class TemporalNetwork(nn.Module):
         source: Seq | None = Seq(0, frames)
         for i, (name, area) in enumerate(self.layers.items()):
             u = source.delayed(dyn.delay_ff, n) if source is not None else None
-            drive = self._map(area.ff, u)
+            if i == 0 and held is not None and u is not None:
+                drive = self._held_drive(area, u, held)
+            else:
+                drive = self._map(area.ff, u)
             if area.skip is not None and outputs[i - 2] is not None:
                 s = outputs[i - 2].delayed(dyn.delay_skip, n)
                 s = self._map(lambda z, a=area, size=sizes[i][0]: self._skip_input(a, z, size), s)
@@ -363,6 +383,16 @@ class TemporalNetwork(nn.Module):
             last = self._map(self._readout, source).data
             logits = torch.cat([logits[:start].to(last.dtype), last])
         return logits, responses
+
+    @staticmethod
+    def _held_drive(area: Area, u: Seq, held: list[bool]) -> Seq:
+        """The first area's drive for a held image: one conv per kind of frame, repeated over the steps."""
+        kinds = held[: u.data.shape[0]]
+        ff = {kind: area.ff(u.data[kinds.index(kind)]) for kind in set(kinds)}
+        if len(ff) == 1:
+            (frame,) = ff.values()
+            return Seq(u.start, frame.unsqueeze(0).expand(len(kinds), *frame.shape))
+        return Seq(u.start, stack_channels_last([ff[kind] for kind in kinds]))
 
     @staticmethod
     def _combine_seq(drive: Seq | None, extra: Seq | None, mode: str) -> Seq | None:
@@ -398,8 +428,12 @@ class TemporalNetwork(nn.Module):
         values = layer_stats(y.data) if mode == "layer" else y.data
         return torch.cat([out[: y.start], values.to(out.dtype)])
 
-    def _run_by_step(self, frames, sizes, mode):
-        """The equations as they read: every connection is one conv per step."""
+    def _run_by_step(self, frames, sizes, mode, held=None):
+        """The equations as they read: every connection is one conv per step.
+
+        With ``held`` (fast engine, held image) the first area's feedforward drive is computed once per
+        kind of frame (shown or blank) and grad mode, and reused: autograd sums its gradient over the reuses.
+        """
         dyn, n = self.dynamics, frames.shape[0]
         areas = list(self.layers.values())
         keep = max(dyn.delay_ff, dyn.delay_rec, dyn.delay_skip, dyn.delay_fb) + 1
@@ -408,8 +442,16 @@ class TemporalNetwork(nn.Module):
         states: list[torch.Tensor | None] = [None] * len(areas)
         logits, recorded = [], {name: [] for name in self.areas}
 
+        held_drive: dict[tuple[bool, bool], torch.Tensor] = {}
+
         def read(history: list, t: int) -> torch.Tensor | None:
             return history[t] if 0 <= t < len(history) else None
+
+        def first_drive(t: int) -> torch.Tensor:
+            key = (held[t], torch.is_grad_enabled())
+            if key not in held_drive:
+                held_drive[key] = areas[0].ff(frames[t])
+            return held_drive[key]
 
         for t in range(n):
             with torch.set_grad_enabled(self._grad_at(t)):
@@ -425,7 +467,12 @@ class TemporalNetwork(nn.Module):
                     r = area.rec(prev) if area.rec is not None and prev is not None else None
                     if dyn.recurrence_target == "input":
                         u = _add(u, r)
-                    drive = area.ff(u) if u is not None else None
+                    if u is None:
+                        drive = None
+                    elif i == 0 and held is not None:
+                        drive = first_drive(t - dyn.delay_ff)
+                    else:
+                        drive = area.ff(u)
                     if area.skip is not None and (s := read(outs[i - 2], t - dyn.delay_skip)) is not None:
                         drive = _combine(drive, self._skip_input(area, s, size), dyn.skip_mode)
                     if area.feedback is not None and (f := read(outs[i + 1], t - dyn.delay_fb)) is not None:
