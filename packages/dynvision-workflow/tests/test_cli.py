@@ -70,6 +70,61 @@ def test_truncated_loader() -> None:
     assert len(Truncated(loader, 9, 4)) == 3 and len(list(Truncated(loader, 9, 4))) == 3
 
 
+def _init_model(tmp_path: Path, data_root: Path) -> Path:
+    init = tmp_path / "models" / "DyRCNNx2:rctype=self+tsteps=3_0001_embedded_init.pt"
+    result = runner.invoke(
+        app,
+        ["init-model", "--model-name", "DyRCNNx2", "--model-args", ":rctype=self+tsteps=3", "--output", str(init),
+         "--data-root", str(data_root), "--data-name", "embedded"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return init
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_train_model_passes_devices_and_strategy_and_only_rank_zero_writes(
+    tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch, rank: int
+) -> None:
+    """--devices/--strategy reach Lightning's train(); under DDP only the process of rank 0 writes the file."""
+    from pytorch_lightning.utilities import rank_zero_only
+
+    from dynvision.models import training
+
+    seen = {}
+
+    def recording_train(model, train_loader, val_loader=None, **kwargs):
+        seen.update(kwargs)
+        return model
+
+    monkeypatch.setattr(training, "train", recording_train)
+    monkeypatch.setattr(rank_zero_only, "rank", rank, raising=False)
+    init = _init_model(tmp_path, data_root)
+    trained = init.with_name(init.name.replace("_init", "_trained"))
+    result = runner.invoke(
+        app,
+        ["train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir", str(tmp_path / "ckpt"),
+         "--log-dir", str(tmp_path / "lightning"), "--max-images", "16", "--batch-size", "16", "--no-progress",
+         "--data-root", str(data_root), "--devices", "2", "--strategy", "ddp"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert seen["devices"] == "2" and seen["strategy"] == "ddp"
+    assert trained.exists() == (rank == 0)
+    assert ("wrote" in result.output) == (rank == 0)
+
+
+def test_train_model_bad_strategy_is_one_line(tmp_path: Path, data_root: Path) -> None:
+    init = _init_model(tmp_path, data_root)
+    result = runner.invoke(
+        app,
+        ["train-model", "--input", str(init), "--output", str(tmp_path / "out.pt"), "--checkpoint-dir",
+         str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--data-root", str(data_root),
+         "--strategy", "dpp"],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "strategy='dpp' is unknown; valid: auto, ddp" in result.output
+    assert not (tmp_path / "out.pt").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.integration
 def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path) -> None:

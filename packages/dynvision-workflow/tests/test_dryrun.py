@@ -1,5 +1,6 @@
 """The guide's commands, as dry runs: the planned jobs and every documented output path."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stderr
     trained = sorted(path for path in plan.outputs_of("train_model"))
     assert trained == sorted(
-        f"models/DyRCNNx4/DyRCNNx4:rctype={rctype}+tsteps=8_0001_embedded_trained.pt"
+        f"models/DyRCNNx4/DyRCNNx4:rctype={rctype}+tsteps=8+lossrt=6_0001_embedded_trained.pt"
         for rctype in ("full", "self", "depthpointwise", "pointdepthwise")
     )
     assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 16
@@ -55,7 +56,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
 def test_guide_single_experiment_command(tmp_path: Path) -> None:
     plan = snakemake(tmp_path, "experiment", "--config", "model_name=DyRCNNx4", "model_args={rctype:full}", "seed=0002")
     assert plan.returncode == 0, plan.stderr
-    assert "models/DyRCNNx4/DyRCNNx4:rctype=full+tsteps=8_0002_embedded_init.pt" in plan.outputs
+    assert "models/DyRCNNx4/DyRCNNx4:rctype=full+tsteps=8+lossrt=6_0002_embedded_init.pt" in plan.outputs
     assert "reports/experiment_contrast.done" in plan.outputs
 
 
@@ -74,7 +75,7 @@ def test_guide_standard_models_on_a_group(tmp_path: Path) -> None:
     assert len(outputs) == 16
     for name in ("AlexNet", "CorNetRT", "ResNet18", "DyRCNNx4"):
         assert (
-            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:tsteps=10+stim=6+contrast=0.1_shapes_test_outputs.csv"
+            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:tsteps=12+stim=8+contrast=0.1_shapes_test_outputs.csv"
             in outputs
         )
     assert "data/interim/embedded/test_shapes/folder.link" in plan.outputs_of("link")
@@ -174,3 +175,29 @@ def test_make_dryrun_unknown_experiment() -> None:
         "unknown experiment 'bogus'; valid choices: contrast, duration, interval, noise"
         in result.stdout + result.stderr
     )
+
+
+def test_train_model_command_carries_devices_strategy_and_launcher(tmp_path: Path) -> None:
+    """Locally the launcher is empty; a cluster profile's resource ``mpi`` (srun) goes in front of the command."""
+    local = snakemake(tmp_path, "-p", "reports/experiment_contrast.done")
+    assert local.returncode == 0, local.stderr
+    (command,) = [line for line in (local.stdout + local.stderr).splitlines() if " train-model " in line]
+    assert command.split()[2] == str(Path(sys.executable).parent / "dynvision-workflow")
+    assert "--devices auto --strategy auto " in command
+    launcher = "train_model:mpi='srun --nodes=1 --ntasks-per-node=2'"
+    ddp = snakemake(
+        tmp_path, "-p", "reports/experiment_contrast.done", "--set-resources", launcher,
+        "--config", "devices=2", "strategy=ddp",
+    )  # fmt: skip
+    assert ddp.returncode == 0, ddp.stderr
+    (command,) = [line for line in (ddp.stdout + ddp.stderr).splitlines() if " train-model " in line]
+    assert command.startswith("Shell command: srun --nodes=1 --ntasks-per-node=2 ")
+    assert "--devices 2 --strategy ddp " in command
+
+
+@pytest.mark.parametrize(("assignment", "message"), [("devices=0", "devices"), ("strategy=dd;p", "strategy")])
+def test_bad_devices_or_strategy_fail_before_any_job(tmp_path: Path, assignment: str, message: str) -> None:
+    plan = snakemake(tmp_path, "--config", assignment, dry=False)
+    assert plan.returncode != 0
+    assert f"config key {message}" in plan.stderr, plan.stderr
+    assert not plan.rules

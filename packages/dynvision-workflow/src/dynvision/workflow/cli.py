@@ -98,6 +98,8 @@ def train_model_command(
     num_workers: Annotated[int, typer.Option(min=0)] = 0,
     max_images: MaxImages = None,
     threads: Threads = 1,
+    devices: Annotated[str, typer.Option(help="Lightning devices: auto (what SLURM allots) or a count.")] = "auto",
+    strategy: Annotated[str, typer.Option(help="Lightning strategy: auto, ddp, ...")] = "auto",
 ) -> None:
     """Train a model file; an interrupted run resumes from its last checkpoint."""
     import torch
@@ -123,9 +125,13 @@ def train_model_command(
             ratio=ratio,
             num_workers=num_workers,
             max_images=max_images,
+            devices=devices,
+            strategy=strategy,
         )
     except ValueError as error:
         _fail(error)
+    if not result:  # a DDP process other than rank 0: rank 0 writes the file
+        return
     typer.echo(f"wrote {output} (validation accuracy {result['val_accuracy']:.3f}, chance {result['chance']:.3f})")
 
 

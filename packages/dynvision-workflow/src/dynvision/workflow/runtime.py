@@ -145,11 +145,17 @@ def train_model_file(
     ratio: float = 0.9,
     num_workers: int = 0,
     max_images: int | None = None,
+    devices: int | str = "auto",
+    strategy: str = "auto",
 ) -> dict[str, Any]:
     """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``.
 
+    ``devices``/``strategy`` go to Lightning (DDP: one such process per GPU, started by ``srun``); only the
+    process of rank 0 then writes the trained file and returns its summary, the others return ``{}``.
     The checkpoint folder is removed once the trained file is written.
     """
+    from pytorch_lightning.utilities import rank_zero_only
+
     from dynvision.data.loaders import build_dataloader
     from dynvision.models.io import load_model_file, save_model_file
     from dynvision.models.training import train
@@ -178,7 +184,11 @@ def train_model_file(
         resume=True,
         lr=learning_rate,
         energy_weight=energy_weight,
+        devices=devices,
+        strategy=strategy,
     )
+    if getattr(rank_zero_only, "rank", 0) != 0:
+        return {}
     val_accuracy = accuracy(model, val_loader, model.n_timesteps)
     extra = {
         **(record.get("extra") or {}),

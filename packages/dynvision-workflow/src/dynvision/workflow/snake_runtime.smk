@@ -51,6 +51,10 @@ rule train_model:
         ratio=config["train_ratio"],
         num_workers=config["num_workers"],
         max_images=option("--max-images", config["train_images"]),
+        devices=config["devices"],
+        strategy=config["strategy"],
+        # srun starting one process per GPU when the cluster profile asks for several (resource mpi), else empty.
+        launcher=lambda wildcards, resources: resources.get("mpi", ""),
     log:
         project_paths.logs / "train_model" / (MODEL_STEM + ".log"),
     benchmark:
@@ -61,11 +65,12 @@ rule train_model:
         runtime=scaled("train_model", "runtime"),
         gpu=rule_resources("train_model")["gpu"],
     shell:
-        "{WORKFLOW_CLI} train-model --input {input.model_state:q} --output {output.model_state:q} "
+        "{params.launcher} {WORKFLOW_CLI} train-model --input {input.model_state:q} --output {output.model_state:q} "
         "--data-name {wildcards.data_name:q} --data-root {params.data_root:q} --epochs {params.epochs} "
         "--learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
         "--batch-size {params.batch_size} --precision {params.precision:q} {params.ffcv} {params.progress} "
         "--ratio {params.ratio} --num-workers {params.num_workers} {params.max_images} --threads {threads} "
+        "--devices {params.devices:q} --strategy {params.strategy:q} "
         "--checkpoint-dir {params.checkpoint_dir:q} --log-dir {params.log_dir:q} > {log:q} 2>&1"
 
 
