@@ -13,8 +13,8 @@ _LAZY = {
     "Dynamics": "dynvision.models.config",
     "AreaSpec": "dynvision.models.network",
     "TemporalNetwork": "dynvision.models.network",
-    "RECURRENCE_TARGETS": "dynvision.models.recurrence",
-    "RECURRENCE_TYPES": "dynvision.models.recurrence",
+    "RECURRENCE_TARGETS": "dynvision.models.names",
+    "RECURRENCE_TYPES": "dynvision.models.names",
     "Weights": "dynvision.models.weights",
     "file_sha256": "dynvision.models.weights",
     **dict.fromkeys(

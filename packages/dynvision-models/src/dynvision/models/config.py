@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from dynvision.models.dynamics import INTEGRATORS, steps_from_ms
-from dynvision.models.recurrence import RECURRENCE_TARGETS, RECURRENCE_TYPES
+from dynvision.models.names import RECURRENCE_TARGETS, RECURRENCE_TYPES
 
 ENGINES = ("fast", "plain")
 CONNECTION_MODES = ("additive", "multiplicative")

@@ -13,18 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-RECURRENCE_TYPES = (
-    "none",
-    "self",
-    "full",
-    "depthwise",
-    "pointwise",
-    "depthpointwise",
-    "pointdepthwise",
-    "local",
-    "localdepthwise",
-)
-RECURRENCE_TARGETS = ("input", "middle", "output")
+from dynvision.models.names import RECURRENCE_TYPES
+
 _CHANNEL_CHANGING = ("full", "pointwise", "depthpointwise", "pointdepthwise")
 
 

@@ -77,7 +77,7 @@ def _stimuli() -> Iterable[str]:
 
 
 def _recurrence_types() -> Iterable[str]:
-    from dynvision.models.recurrence import RECURRENCE_TYPES
+    from dynvision.models.names import RECURRENCE_TYPES
 
     return RECURRENCE_TYPES
 
