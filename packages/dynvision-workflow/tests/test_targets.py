@@ -16,12 +16,13 @@ def plan_for(config_dir: Path, tmp_path: Path, **overrides: object) -> WorkflowP
 
 def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
     plan = plan_for(config_dir, tmp_path, model_args="{rctype:[full,self],tsteps:8}", seed="[0001,0002]")
-    assert plan.model_args() == [":rctype=full+tsteps=8", ":rctype=self+tsteps=8"]
+    assert plan.model_args() == [":rctype=full+tsteps=8+lossrt=6", ":rctype=self+tsteps=8+lossrt=6"]
     assert len(list(plan.models())) == 4
     inputs = plan.experiment_inputs("contrast")
     tests = [path for path in inputs if path.endswith("_test_outputs.csv")]
     assert len(tests) == 4 * 4  # four networks x four contrast levels
-    stem = "DyRCNNx4:rctype=self+tsteps=8_0002_embedded_trained_StimulusContrast:tsteps=10+stim=6+contrast=0.3_all"
+    model = "DyRCNNx4:rctype=self+tsteps=8+lossrt=6_0002_embedded_trained"
+    stem = f"{model}_StimulusContrast:tsteps=12+stim=8+contrast=0.3_all"
     assert f"reports/DyRCNNx4/{stem}_test_outputs.csv" in tests
     figures = [path for path in inputs if path.endswith(".png")]
     assert len(figures) == 4 * len(plan.experiment("contrast")["plots"])
@@ -29,7 +30,7 @@ def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
 
 def test_top_level_data_args_override_every_experiment(config_dir: Path, tmp_path: Path) -> None:
     plan = plan_for(config_dir, tmp_path, data_args="{contrast:[0.5]}")
-    assert plan.data_args("contrast") == [":tsteps=10+stim=6+contrast=0.5"]
+    assert plan.data_args("contrast") == [":tsteps=12+stim=8+contrast=0.5"]
 
 
 def test_hashed_tokens_map_back(config_dir: Path, tmp_path: Path) -> None:
