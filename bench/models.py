@@ -2,12 +2,13 @@
 
 Prints images x time steps per second for a training step (forward, backward, Adam) and for inference,
 the speedup of the default ``fast`` engine over the ``plain`` reference, achieved FLOP/s as a fraction
-of this machine's conv fwd+bwd peak (measured in the same run, the same way), and peak RSS. Fast and
+of this machine's conv fwd+bwd peak (measured in the same run, the same way; FLOPs are those of the plain
+formulation, so the fast engine, which skips repeated work, can exceed 100%), and peak RSS. Fast and
 plain runs alternate and the best of ``--repeats`` is kept. On a shared CPU wall-clock time mostly
 measures the neighbours, so by default the process CPU time of one thread is measured (``--clock
 wall`` for wall-clock time): compare the ratios, not the absolute numbers.
 
-Usage: python bench/models.py [--rctypes full,self] [--repeats 2] [--threads 1] [--clock cpu|wall]
+Usage: python bench/models.py [--rctypes full,self] [--repeats 2] [--threads 1] [--clock cpu|wall] [--tff MS]
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ def conv_peak(repeats: int) -> float:
     return flops / min(timed(step) for _ in range(repeats))
 
 
-def workloads(rctype: str, engine: str, batch: int, steps: int) -> tuple[Callable, Callable, int]:
-    """A training step and an inference pass of DyRCNNx4 with the engine forced."""
+def workloads(
+    rctype: str, engine: str, batch: int, steps: int, tff: float | None = None
+) -> tuple[Callable, Callable, int]:
+    """A training step and an inference pass of DyRCNNx4 with the engine forced (``tff=None``: default delay)."""
     torch.manual_seed(0)
-    model = create_model("DyRCNNx4", rctype=rctype, tsteps=steps, engine=engine, n_classes=10)
+    model = create_model("DyRCNNx4", rctype=rctype, tsteps=steps, engine=engine, n_classes=10, tff=tff)
     x = torch.randn(batch, 3, 32, 32)
     labels = torch.randint(0, 10, (batch * steps,))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -66,7 +69,7 @@ def workloads(rctype: str, engine: str, batch: int, steps: int) -> tuple[Callabl
 
     with torch.no_grad():
         model(x[:1])  # finds the area sizes outside the count
-    flops = count_flops(model, x[:1]) / steps  # forward FLOPs per image and step, late areas included
+    flops = count_flops(model, x[:1]) / steps  # forward FLOPs per image and step of this engine's run
     return train_step, infer, flops
 
 
@@ -78,6 +81,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
+    parser.add_argument("--tff", type=float, default=None, help="feedforward delay in ms (default: the model's)")
     args = parser.parse_args()
     global clock
     clock = CLOCKS[args.clock]
@@ -86,7 +90,8 @@ def main() -> None:
     images = args.batch * args.steps
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; DyRCNNx4 32x32, T={args.steps}, "
-        f"batch {args.batch}, fp32; images x time steps per second of {args.clock} time (best of {args.repeats})"
+        f"batch {args.batch}, fp32, t_feedforward {'default' if args.tff is None else args.tff} ms; "
+        f"images x time steps per second of {args.clock} time (best of {args.repeats})"
     )
     print(f"conv fwd+bwd peak (64->64 3x3, 32x32, batch 64): {peak / 1e9:.1f} GFLOP/s")
     print(f"{'':<26}{'---------- training ----------':>34}{'---------- inference ---------':>34}")
@@ -96,8 +101,8 @@ def main() -> None:
     )
     speedups, infer_speedups = [], []
     for rctype in args.rctypes.split(","):
-        fast_train, fast_infer, flops = workloads(rctype, "fast", args.batch, args.steps)
-        plain_train, plain_infer, _ = workloads(rctype, "plain", args.batch, args.steps)
+        fast_train, fast_infer, _ = workloads(rctype, "fast", args.batch, args.steps, args.tff)
+        plain_train, plain_infer, flops = workloads(rctype, "plain", args.batch, args.steps, args.tff)
         best = {"ft": [], "pt": [], "fi": [], "pi": []}
         for fn in (fast_train, plain_train, fast_infer, plain_infer):
             fn()  # warm-up
