@@ -305,7 +305,9 @@ def test_snakecharm_says_when_modules_are_asked_for_but_missing(workdir: Path) -
 
 def test_make_targets_delegate_to_snakecharm() -> None:
     def dry(*args: str) -> str:
-        return subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            ["make", "--no-print-directory", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
 
     assert dry("cluster-all").strip() == "./cluster/snakecharm.sh -j100 all_experiments"
     assert "./cluster/snakecharm.sh -j100 experiment --config experiment=blur" in dry("cluster", "EXP=blur")
