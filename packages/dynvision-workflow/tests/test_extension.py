@@ -37,20 +37,22 @@ def test_extension_example_runs(tmp_path: Path, data_root: Path) -> None:
     plan = snakemake(
         tmp_path,
         "--snakefile", str(EXAMPLE / "Snakefile"), "--cores", "2",
-        "--config", "experiment=flicker", "model_name=DyRCNNx2", "model_args={rctype:self,tsteps:3}", "epochs=1",
-        "train_images=32", "test_images=16", "batch_size=16", "test_batch_size=16", "data_group=one",
+        "--config", "experiment=flicker", "model_name=DyRCNNx2", "model_args={rctype:self,tsteps:3,lossrt:0}",
+        "epochs=1", "train_images=32", "test_images=16", "batch_size=16", "test_batch_size=16", "data_group=one",
         f"data_root={data_root}", "plots=[responses]",
         dry=False,
         env={"DYNVISION_CONFIG_DIR": str(configs), "PYTHONPATH": str(site)},
     )  # fmt: skip
     assert plan.returncode == 0, plan.stderr[-3000:]
-    stem = "DyRCNNx2:rctype=self+tsteps=3_0001_embedded_trained_StimulusFlicker:tsteps=8+period={}_one"
+    stem = "DyRCNNx2:rctype=self+tsteps=3+lossrt=0_0001_embedded_trained_StimulusFlicker:tsteps=8+period={}_one"
     for period in (1, 2):
         table = tmp_path / "reports" / "analysis" / "DyRCNNx2" / f"peak_response_{stem.format(period)}.csv"
         rows = table.read_text().splitlines()
         assert rows[0] == "area,peak_time_ms,peak_response" and len(rows) == 3  # two areas of DyRCNNx2
         assert (tmp_path / "reports" / "DyRCNNx2" / f"{stem.format(period)}_test_outputs.config.yaml").exists()
-    figure = "reports/figures/flicker/flicker_DyRCNNx2:rctype=self+tsteps=3_0001_embedded_trained_one/responses.png"
+    figure = (
+        "reports/figures/flicker/flicker_DyRCNNx2:rctype=self+tsteps=3+lossrt=0_0001_embedded_trained_one/responses.png"
+    )
     assert (tmp_path / figure).stat().st_size > 0
     done = (tmp_path / "reports" / "experiment_flicker.done").read_text()
     assert figure in done
