@@ -99,6 +99,22 @@ def test_plots_from_an_experiment_table(experiment: Path, tmp_path: Path, name: 
     assert target.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_summary_accuracy_counts_only_labelled_frames(tmp_path: Path) -> None:
+    """Guesses on blank frames (all wrong here) must not dilute the accuracy of the stimulus frames."""
+    from dynvision.viz.plots import PlotOptions, summary
+
+    rows = [
+        {"contrast": c, "time_ms": t, "stimulus_on": on, "correct": 1.0 if on else 0.0}
+        for c in (0.1, 0.5, 1.0)
+        for t, on in [(0, False), (2, True), (4, True), (6, False)]
+    ]
+    table = tmp_path / "experiment.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    figure = summary(table, PlotOptions(parameter="contrast", measure="accuracy"))
+    (line,) = [line for ax in figure.axes for line in ax.lines]
+    assert line.get_ydata().tolist() == [1.0, 1.0, 1.0]
+
+
 def test_plot_training_and_weights(tmp_path: Path) -> None:
     log = tmp_path / "metrics.csv"
     pd.DataFrame({"epoch": [0, 0, 1, 1], "step": [1, 1, 2, 2], "train_loss": [1, None, 0.5, None]}).to_csv(log)

@@ -111,6 +111,8 @@ def summary(path: Path, options: PlotOptions) -> Figure:
     elif measure in ACCURACY_MEASURES:
         hue = options.hue
         course = _summary(path, [parameter, hue, "time_ms"], ["correct", "stimulus_on"])
+        if "stimulus_on" in course:  # blank frames carry no label: a guess there is neither right nor wrong
+            course = course[course["stimulus_on"] > 0]
         by = [parameter, *([hue] if hue else [])]
         if measure == "accuracy":
             table = course.groupby(by)["correct"].mean().rename("accuracy").reset_index()
