@@ -180,3 +180,36 @@ def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path)
         assert sidecar["data_args"] == {"tsteps": 4, "stim": 2, "contrast": 0.5}
         assert sidecar["seed"] == "0001" and sidecar["data_group"] == "one" and sidecar["n_timesteps"] == 4
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.slow
+def test_an_interrupted_train_model_resumes_from_its_last_checkpoint(
+    tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What `--rerun-incomplete` relies on: the checkpoints of a run that died survive, and the rerun restores them."""
+    import dynvision.models.io
+
+    init = tmp_path / "DyRCNNx2:tsteps=2_0001_embedded_init.pt"
+    common = ["--data-root", str(data_root), "--data-name", "embedded"]
+    args = ["--model-name", "DyRCNNx2", "--model-args", ":tsteps=2", "--output", str(init), *common]
+    assert runner.invoke(app, ["init-model", *args]).exit_code == 0
+    trained = tmp_path / "DyRCNNx2:tsteps=2_0001_embedded_trained.pt"
+    checkpoints = tmp_path / "checkpoints"
+    train = ["train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir", str(checkpoints),
+             "--log-dir", str(tmp_path / "lightning"), "--epochs", "1", "--batch-size", "16", "--max-images", "32",
+             "--no-progress", *common]  # fmt: skip
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the job dies after training, before its output exists
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dynvision.models.io, "save_model_file", killed)
+        runner.invoke(app, train)
+    assert not trained.exists()
+    assert (checkpoints / "last.ckpt").is_file()
+
+    with caplog.at_level("INFO"):
+        result = runner.invoke(app, train)
+    assert result.exit_code == 0, result.output
+    assert trained.is_file() and not checkpoints.exists()
+    assert any("Restoring states from the checkpoint" in record.getMessage() for record in caplog.records)
