@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dynvision.data.layout import LINK_MARKER
 from dynvision.workflow.environment import iam_on_cluster
 
 MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}_{status}"
@@ -35,6 +36,14 @@ class DataPaths:
     @property
     def processed(self) -> Path:
         return self.root / "processed"
+
+    def link(self, data_name: str, subset: str) -> Path:
+        """The marker `dynvision-data link` writes for a subset (`train_all`, `test_{group}`)."""
+        return self.interim / data_name / subset / LINK_MARKER
+
+    def beton(self, data_name: str, split: str) -> Path:
+        """The FFCV file `dynvision-data convert` writes for split `train` or `val`."""
+        return self.processed / data_name / "train_all" / f"{split}.beton"
 
 
 @dataclass(frozen=True)

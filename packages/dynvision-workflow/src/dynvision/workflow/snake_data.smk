@@ -21,7 +21,7 @@ rule link:
     input:
         lambda w: DATA.raw / w.data_name / ("train" if w.data_subset == "train_all" else "test"),
     output:
-        DATA.interim / "{data_name}" / "{data_subset}" / "folder.link",
+        DATA.link("{data_name}", "{data_subset}"),
     params:
         data_root=DATA.root,
     log:
@@ -34,10 +34,10 @@ rule link:
 rule convert:
     """Split the training images into FFCV train/val .beton files (used when use_ffcv is true)."""
     input:
-        DATA.interim / "{data_name}" / "train_all" / "folder.link",
+        DATA.link("{data_name}", "train_all"),
     output:
-        train=DATA.processed / "{data_name}" / "train_all" / "train.beton",
-        val=DATA.processed / "{data_name}" / "train_all" / "val.beton",
+        train=DATA.beton("{data_name}", "train"),
+        val=DATA.beton("{data_name}", "val"),
     params:
         data_root=DATA.root,
         ratio=config["train_ratio"],

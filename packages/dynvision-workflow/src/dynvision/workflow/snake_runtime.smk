@@ -7,15 +7,14 @@ TEST_STEM = MODEL_STEM + "_{status}_{data_loader}{data_args}_{data_group}"
 def training_data(wildcards):
     """FFCV files when use_ffcv is on, else the linked image folder."""
     if config["use_ffcv"]:
-        folder = DATA.processed / wildcards.data_name / "train_all"
-        return [folder / "train.beton", folder / "val.beton"]
-    return [DATA.interim / wildcards.data_name / "train_all" / "folder.link"]
+        return [DATA.beton(wildcards.data_name, "train"), DATA.beton(wildcards.data_name, "val")]
+    return [DATA.link(wildcards.data_name, "train_all")]
 
 
 rule init_model:
     """Create a model with the given arguments and seed and save its initial state."""
     input:
-        dataset=DATA.interim / "{data_name}" / "train_all" / "folder.link",
+        dataset=DATA.link("{data_name}", "train_all"),
     output:
         model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_init.pt"),
     params:
@@ -78,7 +77,7 @@ rule test_model:
     """Show the stimuli of a data loader to a model and record outputs and responses (the viz data contract)."""
     input:
         model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_{status}.pt"),
-        dataset=DATA.interim / "{data_name}" / "test_{data_group}" / "folder.link",
+        dataset=DATA.link("{data_name}", "test_{data_group}"),
     output:
         responses=project_paths.models / "{model_name}" / (TEST_STEM + "_test_responses.pt"),
         results=project_paths.reports / "{model_name}" / (TEST_STEM + "_test_outputs.csv"),
