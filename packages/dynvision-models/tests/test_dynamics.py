@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from dynvision.models import DyRCNN, DyRCNNx4, create_model
+from dynvision.models.network import HeldFirstArea
 
 
 def one_area(**dynamics) -> DyRCNN:
@@ -315,3 +316,51 @@ def test_a_frame_sequence_runs_the_first_conv_every_step():
     model.layers["V1"].ff.register_forward_hook(lambda *_: calls.append(1))
     model(torch.rand(1, 5, 3, 16, 16))
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"recurrence_type": "none"},
+        {"recurrence_type": "none", "integration": "rk4", "supralinearity": 1.5, "train_tau": True},
+        {"recurrence_type": "none", "skip": True, "t_skip": 2.0, "t_feedforward": 0.0},
+        {"recurrence_type": "none", "skip": "multiplicative", "t_feedforward": 6.0},
+        {"retina": True, "recurrence_type": "full"},
+    ],
+)
+def test_a_first_area_without_recurrence_runs_the_next_conv_once(args):
+    """With a held image and no recurrence in the first area, its response is s(t) times one map, so the
+    second area's feedforward conv runs once, not once per step; dynamics and gradients stay exact."""
+    torch.manual_seed(3)
+    model = DyRCNNx4(n_timesteps=7, **args)
+    x = torch.rand(5, 3, 16, 16)
+    model._area_sizes(x)
+    areas = list(model.layers.values())
+    assert HeldFirstArea.applies(areas, model.dynamics, model._held_frames(x, 7))
+    calls = []
+    areas[1].ff.register_forward_hook(lambda *_: calls.append(1))
+    fast = _run_with_grads(model, x)
+    with torch.no_grad():
+        inferred = model(x, record="unit")
+    assert calls == []  # its weights are used once per forward, through one conv on the fixed map
+    model.dynamics.engine = "plain"
+    plain = _run_with_grads(model, x)
+    assert len(calls) == 7 - model.first_response_steps()[model.areas[1]]
+    for logits, responses in (fast[:2], inferred):
+        torch.testing.assert_close(logits, plain[0], rtol=1e-4, atol=1e-5)
+        for name in plain[1]:
+            torch.testing.assert_close(responses[name], plain[1][name], rtol=1e-4, atol=1e-5)
+    for f, p in zip(fast[2], plain[2], strict=True):
+        assert (f is None) == (p is None)
+        if p is not None:
+            torch.testing.assert_close(f, p, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "args", [{"recurrence_type": "self"}, {"presentation_pattern": "10"}, {"idle_timesteps": 1}, {"tbptt_steps": 2}]
+)
+def test_the_first_area_shortcut_needs_a_first_area_driven_only_by_the_shown_image(args):
+    model = DyRCNNx4(n_timesteps=6, **{"recurrence_type": "none", **args})
+    x = torch.rand(1, 3, 16, 16)
+    held = model._held_frames(x, 6 + model.dynamics.idle_timesteps)
+    assert not HeldFirstArea.applies(list(model.layers.values()), model.dynamics, held)

@@ -19,7 +19,10 @@ every state-independent op (feedforward convs, skip, pooling, read-out) is appli
 at once, a few samples per pass, and only the recurrent conv and the integrator stay inside the time
 loop. With gradients it runs step by step (channels-last): there, step-sized working sets stay in
 cache and the backward pass through whole-sequence tensors costs more than batching saves
-(measured, see the package README).
+(measured, see the package README). For a held image the fast engine also skips repeated work: the
+first area's feedforward conv runs once per kind of frame, and when the first area has no recurrence
+(``none``, or the retina) its response is one map scaled over time, so the second area's feedforward
+conv runs once per forward (:class:`HeldFirstArea`).
 """
 
 from __future__ import annotations
@@ -75,6 +78,52 @@ class Area(nn.Module):
 
     def output(self, y: torch.Tensor) -> torch.Tensor:
         return self.pool(y) if self.pool is not None else y
+
+
+class HeldFirstArea:
+    """The first area's response to a held image when nothing else drives it: separable in space and time.
+
+    Without recurrence or feedback into it, and with the image shown on every step, the first area's state
+    is ``h(t) = c(t) D``: one drive map ``D`` and a scalar ``c(t)`` that the integrator (Euler or RK4,
+    both linear) advances from 0 towards 1. ReLU, the supralinearity and max or average pooling are
+    positively homogeneous, so the area's output is ``s(t) O`` with ``O = pool(activate(D))`` and
+    ``s = c`` (``c**n`` with a supralinearity), and the next area's conv runs once: ``W*(s O) + b =
+    s (W*O) + b``. Exact, gradients included (not with truncated BPTT, which cuts ``c`` but not ``D``).
+    """
+
+    def __init__(self, area: Area, drive: torch.Tensor, next_ff: nn.Conv2d) -> None:
+        self.area = area
+        self.activity = area.activate(drive)
+        self.output = area.output(self.activity)
+        ff = next_ff
+        self.next_map = F.conv2d(self.output, ff.weight, None, ff.stride, ff.padding, ff.dilation, ff.groups)
+        self.next_bias = None if ff.bias is None else ff.bias[:, None, None]
+
+    @staticmethod
+    def applies(areas: list[Area], dyn: Dynamics, held: list[bool] | None) -> bool:
+        if held is None or not all(held) or len(areas) < 2 or dyn.tbptt_steps is not None:
+            return False
+        first, second = areas[0], areas[1]
+        homogeneous_pool = first.pool is None or isinstance(first.pool, (nn.MaxPool2d, nn.AvgPool2d))
+        linear_next = type(second.ff) is nn.Conv2d and second.ff.padding_mode == "zeros"
+        second_sees_only_ff = dyn.recurrence_target != "input" or second.rec is None
+        return first.rec is None and not dyn.feedback_mode and homogeneous_pool and linear_next and second_sees_only_ff
+
+    def scales(self, steps: int) -> torch.Tensor:
+        """``s(t)`` for the first ``steps`` steps after the drive arrives, shape ``(steps, 1, 1, 1, 1)``.
+
+        ``s`` is the factor with ``activate(c x) = s activate(x)`` for ``c >= 0``.
+        """
+        c, out, one = None, [], self.activity.new_ones(())
+        for _ in range(steps):
+            c = self.area.integrator(c, one)
+            supralin = self.area.supralin
+            out.append(c if supralin is None else c**supralin.exponent)
+        return torch.stack(out).view(steps, 1, 1, 1, 1)
+
+    def next_drive(self, s: torch.Tensor) -> torch.Tensor:
+        """The next area's feedforward drive when this area's output is ``s O`` (``s`` broadcasts)."""
+        return self.next_map * s if self.next_bias is None else torch.addcmul(self.next_bias, self.next_map, s)
 
 
 @dataclass
@@ -361,9 +410,24 @@ class TemporalNetwork(nn.Module):
         outputs: list[Seq | None] = []
         responses: dict[str, torch.Tensor] = {}
         source: Seq | None = Seq(0, frames)
+        first = None
+        if HeldFirstArea.applies(areas, dyn, held) and dyn.delay_ff < n:
+            first = HeldFirstArea(areas[0], areas[0].ff(frames[0]), areas[1].ff)
+            scales = Seq(dyn.delay_ff, first.scales(n - dyn.delay_ff))
         for i, (name, area) in enumerate(self.layers.items()):
             u = source.delayed(dyn.delay_ff, n) if source is not None else None
-            if i == 0 and held is not None and u is not None:
+            if first is not None and i == 0:  # the area is s(t) times fixed maps
+                if mode is not None:
+                    y = Seq(scales.start, first.activity * scales.data)
+                    responses[name] = self._record_seq(frames, area, sizes[i][0], y, mode)
+                skip_reads_first = len(areas) > 2 and areas[2].skip is not None
+                outputs.append(Seq(scales.start, first.output * scales.data) if skip_reads_first else None)
+                source = None
+                continue
+            if first is not None and i == 1:
+                s = scales.delayed(dyn.delay_ff, n)
+                drive = None if s is None else Seq(s.start, first.next_drive(s.data))
+            elif i == 0 and held is not None and u is not None:
                 drive = self._held_drive(area, u, held)
             else:
                 drive = self._map(area.ff, u)
@@ -453,6 +517,12 @@ class TemporalNetwork(nn.Module):
                 held_drive[key] = areas[0].ff(frames[t])
             return held_drive[key]
 
+        separable = HeldFirstArea.applies(areas, dyn, held)
+        if separable:
+            first = HeldFirstArea(areas[0], first_drive(0), areas[1].ff)
+            scales = [None] * dyn.delay_ff + list(first.scales(max(n - dyn.delay_ff, 0)))
+            skip_reads_first = len(areas) > 2 and areas[2].skip is not None
+
         for t in range(n):
             with torch.set_grad_enabled(self._grad_at(t)):
                 if self._truncate_at(t):
@@ -460,6 +530,13 @@ class TemporalNetwork(nn.Module):
                     ys = [[None if y is None else y.detach() for y in hist] for hist in ys]
                 for i, area in enumerate(areas):
                     size = sizes[i][0]
+                    if separable and i == 0:  # the area is s(t) times fixed maps
+                        s = scales[t]
+                        ys[0].append(None)
+                        outs[0].append(None if s is None or not skip_reads_first else first.output * s)
+                        if mode is not None:
+                            recorded[self.areas[0]].append(None if s is None else first.activity * s)
+                        continue
                     u = frames[t - dyn.delay_ff] if i == 0 and t >= dyn.delay_ff else None
                     if i:
                         u = read(outs[i - 1], t - dyn.delay_ff)
@@ -467,7 +544,10 @@ class TemporalNetwork(nn.Module):
                     r = area.rec(prev) if area.rec is not None and prev is not None else None
                     if dyn.recurrence_target == "input":
                         u = _add(u, r)
-                    if u is None:
+                    if separable and i == 1:
+                        s = read(scales, t - dyn.delay_ff)
+                        drive = None if s is None else first.next_drive(s)
+                    elif u is None:
                         drive = None
                     elif i == 0 and held is not None:
                         drive = first_drive(t - dyn.delay_ff)
