@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from dynvision.models import create_model, list_models
+from dynvision.models import RECURRENCE_TYPES, DyRCNNx4, create_model, list_models
 
 MODELS = list_models()
 TINY = {"n_timesteps": 3, "t_feedforward": 0.0, "n_classes": 5}
@@ -63,6 +63,16 @@ def test_bf16_mixed_autocast_runs(name):
         logits.float().sum().backward()
     assert logits.shape == (2, 2, 5) and torch.isfinite(logits.float()).all()
     assert set(responses) == set(model.areas)
+
+
+@pytest.mark.parametrize("engine", ["fast", "plain"])
+@pytest.mark.parametrize("rctype", RECURRENCE_TYPES)
+def test_bf16_mixed_autocast_runs_for_every_recurrence_type(rctype, engine):
+    model = DyRCNNx4(n_timesteps=3, recurrence_type=rctype, skip=True, feedback=True, engine=engine)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(torch.rand(2, 3, 16, 16))
+    logits.float().sum().backward()
+    assert torch.isfinite(logits.float()).all()
 
 
 @pytest.mark.parametrize("name", MODELS)

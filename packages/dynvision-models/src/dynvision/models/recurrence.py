@@ -34,7 +34,7 @@ class SelfRecurrence(nn.Module):
         self.weight = nn.Parameter(torch.full((channels, 1, 1), 0.5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.weight
+        return x * self.weight.to(x.dtype)  # under autocast the activity is bf16, like the convs' outputs
 
 
 class LocalSheet(nn.Module):
