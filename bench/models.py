@@ -4,16 +4,19 @@ Prints images x time steps per second for a training step (forward, backward, Ad
 the speedup of the default ``fast`` engine over the ``plain`` reference, achieved FLOP/s as a fraction
 of this machine's conv fwd+bwd peak (measured in the same run, the same way; FLOPs are those of the plain
 formulation, so the fast engine, which skips repeated work, can exceed 100%), and peak RSS. Fast and
-plain runs alternate and the best of ``--repeats`` is kept. On a shared CPU wall-clock time mostly
-measures the neighbours, so by default the process CPU time of one thread is measured (``--clock
-wall`` for wall-clock time): compare the ratios, not the absolute numbers.
+plain runs alternate and the best of ``--repeats`` is kept. ``--precision bf16-mixed`` runs both engines
+and the peak conv under CPU autocast (as Lightning's ``bf16-mixed`` does), for CPUs with native bf16. On
+a shared CPU wall-clock time mostly measures the neighbours, so by default the process CPU time of one
+thread is measured (``--clock wall`` for wall-clock time): compare the ratios, not the absolute numbers.
 
 Usage: python bench/models.py [--rctypes full,self] [--repeats 2] [--threads 1] [--clock cpu|wall] [--tff MS]
+                              [--precision 32|bf16-mixed]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import time
 from collections.abc import Callable
@@ -24,7 +27,15 @@ from dynvision.models import RECURRENCE_TYPES, create_model
 from dynvision.models.summary import count_flops
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+PRECISIONS = ("32", "bf16-mixed")
 clock = CLOCKS["cpu"]
+
+
+def autocast(precision: str) -> contextlib.AbstractContextManager:
+    """CPU autocast to bf16 for ``bf16-mixed``, nothing for ``32``."""
+    if precision == "32":
+        return contextlib.nullcontext()
+    return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
 def timed(fn: Callable[[], None]) -> float:
@@ -33,23 +44,26 @@ def timed(fn: Callable[[], None]) -> float:
     return clock() - start
 
 
-def conv_peak(repeats: int) -> float:
+def conv_peak(repeats: int, precision: str = "32") -> float:
     """FLOP/s of a large, well-shaped 3x3 conv forward + backward: this machine's practical conv peak."""
     conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False)
     x = torch.randn(64, 64, 32, 32, requires_grad=True)
     flops = 3 * 2 * 64 * 64 * 9 * 32 * 32 * 64  # forward + input gradient + weight gradient
 
     def step() -> None:
-        conv(x).sum().backward()
+        with autocast(precision):
+            y = conv(x)
+        y.float().sum().backward()
 
     step()
     return flops / min(timed(step) for _ in range(repeats))
 
 
 def workloads(
-    rctype: str, engine: str, batch: int, steps: int, tff: float | None = None
+    rctype: str, engine: str, batch: int, steps: int, tff: float | None = None, precision: str = "32"
 ) -> tuple[Callable, Callable, int]:
     """A training step and an inference pass of DyRCNNx4 with the engine forced (``tff=None``: default delay)."""
+
     torch.manual_seed(0)
     model = create_model("DyRCNNx4", rctype=rctype, tsteps=steps, engine=engine, n_classes=10, tff=tff)
     x = torch.randn(batch, 3, 32, 32)
@@ -59,12 +73,14 @@ def workloads(
     def train_step() -> None:
         model.train()
         optimizer.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x).flatten(0, 1), labels).backward()
+        with autocast(precision):
+            logits = model(x)
+        torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), labels).backward()
         optimizer.step()
 
     def infer() -> None:
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast(precision):
             model(x)
 
     with torch.no_grad():
@@ -82,15 +98,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
     parser.add_argument("--tff", type=float, default=None, help="feedforward delay in ms (default: the model's)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="32", help="32 or bf16-mixed (CPU autocast)")
     args = parser.parse_args()
     global clock
     clock = CLOCKS[args.clock]
     torch.set_num_threads(args.threads)
-    peak = conv_peak(args.repeats + 2)
+    peak = conv_peak(args.repeats + 2, args.precision)
     images = args.batch * args.steps
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; DyRCNNx4 32x32, T={args.steps}, "
-        f"batch {args.batch}, fp32, t_feedforward {'default' if args.tff is None else args.tff} ms; "
+        f"batch {args.batch}, precision {args.precision}, "
+        f"t_feedforward {'default' if args.tff is None else args.tff} ms; "
         f"images x time steps per second of {args.clock} time (best of {args.repeats})"
     )
     print(f"conv fwd+bwd peak (64->64 3x3, 32x32, batch 64): {peak / 1e9:.1f} GFLOP/s")
@@ -101,8 +119,8 @@ def main() -> None:
     )
     speedups, infer_speedups = [], []
     for rctype in args.rctypes.split(","):
-        fast_train, fast_infer, _ = workloads(rctype, "fast", args.batch, args.steps, args.tff)
-        plain_train, plain_infer, flops = workloads(rctype, "plain", args.batch, args.steps, args.tff)
+        fast_train, fast_infer, _ = workloads(rctype, "fast", args.batch, args.steps, args.tff, args.precision)
+        plain_train, plain_infer, flops = workloads(rctype, "plain", args.batch, args.steps, args.tff, args.precision)
         best = {"ft": [], "pt": [], "fi": [], "pi": []}
         for fn in (fast_train, plain_train, fast_infer, plain_infer):
             fn()  # warm-up
