@@ -107,14 +107,17 @@ def test_energy_penalty_reaches_every_area():
 
 
 @pytest.mark.slow
-def test_bf16_mixed_and_channels_last_train(tmp_path):
+@pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
+def test_mixed_precision_and_channels_last_train(tmp_path, precision):
     model = tiny_model()
+    before = [p.detach().clone() for p in model.parameters()]
     train_loader, _ = loaders()
     train(
-        model, train_loader, max_epochs=1, precision="bf16-mixed", checkpoint_dir=tmp_path, progress_bar=False,
+        model, train_loader, max_epochs=1, precision=precision, checkpoint_dir=tmp_path, progress_bar=False,
         channels_last=True,
     )  # fmt: skip
     assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))
 
 
 def test_bad_precision_is_one_clear_line(tmp_path):
