@@ -1,7 +1,9 @@
 """Registry, argument aliases, one-line errors and pretrained weights records."""
 
+import http.server
 import subprocess
 import sys
+import threading
 
 import pytest
 import torch
@@ -126,6 +128,52 @@ def test_weights_from_a_local_file_with_checksum(tmp_path):
         create_model("DyRCNNx2", weights=Weights(url=str(path), sha256="0" * 64))
     with pytest.raises(ValueError, match="weights 'imagenet' of DyRCNNx2 are unknown"):
         create_model("DyRCNNx2", weights="imagenet")
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Files in ``tmp_path / "served"`` over http on 127.0.0.1; yields (folder, base url, request paths)."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def do_GET(self):
+            requests.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+
+
+def test_weights_from_a_url_are_downloaded_once_and_only_when_the_checksum_holds(served, tmp_path, monkeypatch):
+    folder, base, requests = served
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    torch.manual_seed(0)
+    source = create_model("DyRCNNx2", tsteps=2)
+    torch.save(source.state_dict(), folder / "dyrcnnx2.pt")
+    record = Weights(url=f"{base}/dyrcnnx2.pt", sha256=file_sha256(folder / "dyrcnnx2.pt"))
+    for _ in range(2):
+        loaded = create_model("DyRCNNx2", tsteps=2, weights=record)
+        pairs = zip(source.state_dict().values(), loaded.state_dict().values(), strict=True)
+        assert all(torch.equal(a, b) for a, b in pairs)
+    assert requests == ["/dyrcnnx2.pt"]  # the second load reads the cached file
+    cache = tmp_path / "torch-home" / "hub" / "checkpoints"
+    assert [p.name for p in cache.iterdir()] == ["dyrcnnx2.pt"]
+
+    (folder / "tampered.pt").write_bytes((folder / "dyrcnnx2.pt").read_bytes() + b"x")
+    with pytest.raises(ValueError, match=r"download of http://127.0.0.1:\d+/tampered.pt has sha256 \w+, expected"):
+        create_model("DyRCNNx2", weights=Weights(url=f"{base}/tampered.pt", sha256=record.sha256))
+    assert [p.name for p in cache.iterdir()] == ["dyrcnnx2.pt"]  # nothing half-checked is left behind
 
 
 def test_import_loads_no_heavy_library():

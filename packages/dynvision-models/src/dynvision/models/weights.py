@@ -23,15 +23,27 @@ class Weights:
     meta: dict = field(default_factory=dict)
 
     def local_path(self, model_dir: str | os.PathLike | None = None, progress: bool = False) -> Path:
+        """The file on disk; a URL is downloaded once into ``model_dir`` (default: torch hub's checkpoints).
+
+        A download is kept only when its checksum is right, so a cached file is always a complete one.
+        """
         parsed = urlparse(self.url)
-        if parsed.scheme in ("http", "https"):
-            directory = Path(model_dir or Path(torch.hub.get_dir()) / "checkpoints")
-            directory.mkdir(parents=True, exist_ok=True)
-            target = directory / Path(parsed.path).name
-            if not target.exists():
-                torch.hub.download_url_to_file(self.url, str(target), progress=progress)
-            return target
-        return Path(parsed.path if parsed.scheme == "file" else self.url)
+        if parsed.scheme not in ("http", "https"):
+            return Path(parsed.path if parsed.scheme == "file" else self.url)
+        directory = Path(model_dir or Path(torch.hub.get_dir()) / "checkpoints")
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / Path(parsed.path).name
+        if not target.exists():
+            partial = directory / f".{target.name}.{os.getpid()}.download"
+            try:
+                torch.hub.download_url_to_file(self.url, str(partial), progress=progress)
+                digest = file_sha256(partial)
+                if digest != self.sha256:
+                    raise ValueError(f"download of {self.url} has sha256 {digest}, expected {self.sha256}")
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
+        return target
 
     def get_state_dict(self, model_dir: str | os.PathLike | None = None, progress: bool = False) -> dict:
         path = self.local_path(model_dir, progress)
