@@ -1,13 +1,15 @@
 """Throughput of DyRCNNx4 (32x32, 20 steps, batch 32) per recurrence type, fast vs plain engine, fp32.
 
 Prints images x time steps per second for a training step (forward, backward, Adam) and for inference,
-the speedup of the default ``fast`` engine over the ``plain`` reference, achieved FLOP/s as a fraction
-of this machine's conv fwd+bwd peak (measured in the same run, the same way; FLOPs are those of the plain
-formulation, so the fast engine, which skips repeated work, can exceed 100%), and peak RSS. Fast and
-plain runs alternate and the best of ``--repeats`` is kept. ``--precision bf16-mixed`` runs both engines
-and the peak conv under CPU autocast (as Lightning's ``bf16-mixed`` does), for CPUs with native bf16. On
-a shared CPU wall-clock time mostly measures the neighbours, so by default the process CPU time of one
-thread is measured (``--clock wall`` for wall-clock time): compare the ratios, not the absolute numbers.
+the speedup of the default ``fast`` engine over the ``plain`` reference, achieved FLOP/s as a fraction of
+this machine's conv fwd+bwd peak (measured in the same run, the same way; FLOPs are those of the plain
+formulation, so the fast engine, which skips repeated work, can exceed 100%), the share of a fast
+training step spent in Python between operators (``py%``: one profiled step, wall time outside every
+operator the profiler records, so an upper bound), and peak RSS. Fast and plain runs alternate and the
+best of ``--repeats`` is kept. ``--precision bf16-mixed`` runs both engines and the peak conv under CPU
+autocast (as Lightning's ``bf16-mixed`` does), for CPUs with native bf16. On a shared CPU wall-clock
+time mostly measures the neighbours, so by default the process CPU time of one thread is measured
+(``--clock wall`` for wall-clock time): compare the ratios, not the absolute numbers.
 
 Usage: python bench/models.py [--rctypes full,self] [--repeats 2] [--threads 1] [--clock cpu|wall] [--tff MS]
                               [--precision 32|bf16-mixed]
@@ -42,6 +44,16 @@ def timed(fn: Callable[[], None]) -> float:
     start = clock()
     fn()
     return clock() - start
+
+
+def python_share(step: Callable[[], None]) -> float:
+    """Share of one step's wall time spent outside every operator the profiler records."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        step()
+        total = time.perf_counter() - start
+    inside = sum(event.self_cpu_time_total for event in prof.key_averages()) / 1e6
+    return max(0.0, 1 - inside / total)
 
 
 def conv_peak(repeats: int, precision: str = "32") -> float:
@@ -115,7 +127,7 @@ def main() -> None:
     print(f"{'':<26}{'---------- training ----------':>34}{'---------- inference ---------':>34}")
     print(
         f"{'rctype':<15}{'MFLOP/img/t':>11}{'fast':>7}{'plain':>7}{'fast/pl':>8}{'%peak f/p':>12}"
-        f"{'fast':>7}{'plain':>7}{'fast/pl':>8}{'%peak f/p':>12}"
+        f"{'fast':>7}{'plain':>7}{'fast/pl':>8}{'%peak f/p':>12}{'py%':>5}"
     )
     speedups, infer_speedups = [], []
     for rctype in args.rctypes.split(","):
@@ -130,13 +142,14 @@ def main() -> None:
             best["fi"].append(timed(fast_infer))
             best["pi"].append(timed(plain_infer))
         rate = {k: images / min(v) for k, v in best.items()}
+        overhead = python_share(fast_train)
         speedups.append(rate["ft"] / rate["pt"])
         train_peak = [rate[k] * 3 * flops / peak for k in ("ft", "pt")]  # backward costs about 2x forward
         infer_peak = [rate[k] * flops / peak for k in ("fi", "pi")]
         print(
             f"{rctype:<15}{flops / 1e6:>11.1f}{rate['ft']:>7.0f}{rate['pt']:>7.0f}{rate['ft'] / rate['pt']:>7.2f}x"
             f"{train_peak[0]:>6.0%}/{train_peak[1]:<5.0%}{rate['fi']:>7.0f}{rate['pi']:>7.0f}"
-            f"{rate['fi'] / rate['pi']:>7.2f}x{infer_peak[0]:>6.0%}/{infer_peak[1]:<5.0%}",
+            f"{rate['fi'] / rate['pi']:>7.2f}x{infer_peak[0]:>6.0%}/{infer_peak[1]:<5.0%}{overhead:>5.1%}",
             flush=True,
         )
         infer_speedups.append(rate["fi"] / rate["pi"])
