@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -46,9 +47,22 @@ def timed(fn: Callable[[], None]) -> float:
     return clock() - start
 
 
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence the profiler's start/stop lines, which its C++ side writes straight to file descriptor 2."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def python_share(step: Callable[[], None]) -> float:
     """Share of one step's wall time spent outside every operator the profiler records."""
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+    with quiet_stderr(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         start = time.perf_counter()
         step()
         total = time.perf_counter() - start
