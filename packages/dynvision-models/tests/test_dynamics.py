@@ -364,3 +364,9 @@ def test_the_first_area_shortcut_needs_a_first_area_driven_only_by_the_shown_ima
     x = torch.rand(1, 3, 16, 16)
     held = model._held_frames(x, 6 + model.dynamics.idle_timesteps)
     assert not HeldFirstArea.applies(list(model.layers.values()), model.dynamics, held)
+
+
+def test_connection_delays_name_only_the_connections_the_model_has():
+    assert DyRCNNx4(recurrence_type="none").connection_delays() == {"t_feedforward": 2.0}
+    model = DyRCNNx4(skip=True, feedback="multiplicative", t_skip=6.0, t_recurrence=4.0)
+    assert model.connection_delays() == {"t_feedforward": 2.0, "t_recurrence": 4.0, "t_skip": 6.0, "t_feedback": 4.0}

@@ -186,3 +186,17 @@ def test_unrolling_reads_areas_and_delays_from_the_table(experiment: Path) -> No
     biological = figure.axes[1]
     assert [label.get_text() for label in biological.get_yticklabels()] == ["V1", "V2", "V4", "IT"]
     assert [text.get_text() for text in figure.legends[0].get_texts()] == ["feedforward (2 ms)", "recurrence (4 ms)"]
+
+
+def test_unrolling_takes_resolved_delays_from_the_sidecar(tmp_path: Path) -> None:
+    """Delays the file name leaves to the model's defaults come from the sidecar's ``dynamics``."""
+    from dynvision.viz.plots import draw
+
+    config = tmp_path / "X_test_outputs.config.yaml"
+    dynamics = {"dt": 2.0, "tau": 8.0, "t_feedforward": 2.0, "t_recurrence": 6.0, "first_response_step": {"V1": 1}}
+    config.write_text(yaml.safe_dump({"model_args": {"tsteps": 5}, "dt": 2.0, "dynamics": dynamics}))
+    legend = [text.get_text() for text in draw("unrolling", config).legends[0].get_texts()]
+    assert legend == ["feedforward (2 ms)", "recurrence (6 ms)"]
+    config.write_text(yaml.safe_dump({"model_args": {"tsteps": 5, "trc": 4.0}, "dt": 2.0, "dynamics": dynamics}))
+    legend = [text.get_text() for text in draw("unrolling", config).legends[0].get_texts()]
+    assert legend == ["feedforward (2 ms)", "recurrence (4 ms)"]  # the file name's arguments come first

@@ -156,7 +156,9 @@ def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path)
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert not checkpoints.exists()  # only an interrupted run keeps its checkpoints
-    assert yaml.safe_load(trained.with_name(trained.stem + ".config.yaml").read_text())["status"] == "trained"
+    trained_config = yaml.safe_load(trained.with_name(trained.stem + ".config.yaml").read_text())
+    assert trained_config["status"] == "trained"
+    assert set(trained_config["dynamics"]) == {"dt", "tau", "t_feedforward", "t_recurrence", "first_response_step"}
 
     stem = "DyRCNNx2:rctype=self+tsteps=3_0001_embedded_trained_StimulusContrast:tsteps=4+stim=2+contrast=0.5_one"
     responses = tmp_path / "models" / f"{stem}_test_responses.pt"
@@ -179,6 +181,8 @@ def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path)
         sidecar = load_sidecar(path)
         assert sidecar["data_args"] == {"tsteps": 4, "stim": 2, "contrast": 0.5}
         assert sidecar["seed"] == "0001" and sidecar["data_group"] == "one" and sidecar["n_timesteps"] == 4
+        dynamics = sidecar["dynamics"]  # resolved from the model's defaults, not only from its file name
+        assert dynamics["t_feedforward"] == 2.0 and dynamics["first_response_step"]["V1"] == 1
     assert not list(tmp_path.rglob("*.tmp"))
 
 

@@ -224,6 +224,18 @@ class TemporalNetwork(nn.Module):
         possible = dyn.engine == "fast" and not dyn.feedback_mode and dyn.recurrence_target != "input"
         return "by_area" if possible and not torch.is_grad_enabled() else "by_step"
 
+    def connection_delays(self) -> dict[str, float]:
+        """Delay in ms of each kind of connection this model has (``t_feedforward``, ``t_recurrence``, ...)."""
+        dyn = self.dynamics
+        delays = {"t_feedforward": dyn.t_feedforward}
+        if any(area.rec is not None for area in self.layers.values()):
+            delays["t_recurrence"] = dyn.t_recurrence
+        if dyn.skip_mode:
+            delays["t_skip"] = dyn.t_skip
+        if dyn.feedback_mode:
+            delays["t_feedback"] = dyn.t_feedback
+        return delays
+
     def first_response_steps(self) -> dict[str, int]:
         """Step (0 = first input frame, no idle steps) at which each area first gets any drive.
 

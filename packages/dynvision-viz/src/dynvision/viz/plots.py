@@ -193,7 +193,7 @@ def _first_row(path: Path) -> dict[str, Any]:
         import yaml
 
         config = yaml.safe_load(path.read_text()) or {}
-        return {**config, **(config.get("model_args") or {})}
+        return {**config, **(config.get("dynamics") or {}), **(config.get("model_args") or {})}
     import pandas as pd
 
     return pd.read_csv(path, nrows=1).iloc[0].to_dict()

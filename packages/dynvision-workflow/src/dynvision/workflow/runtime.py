@@ -71,12 +71,28 @@ class Truncated:
             yield batch
 
 
-def _model_sidecar(path: str | os.PathLike, record: dict[str, Any]) -> None:
+def _dynamics(model: nn.Module) -> dict[str, Any]:
+    """The model's time step, tau, connection delays (ms) and first response step per area, as resolved
+    from its arguments and defaults (for figures that need them when the file name does not say)."""
+    record: dict[str, Any] = {"dt": float(model.dt)}
+    if hasattr(model, "connection_delays"):
+        record |= {"tau": float(model.dynamics.tau), **model.connection_delays()}
+        record["first_response_step"] = dict(model.first_response_steps())
+    return record
+
+
+def _model_sidecar(path: str | os.PathLike, record: dict[str, Any], model: nn.Module) -> None:
     """The parameters of a model file, next to it (``X_trained.config.yaml``)."""
     extra = record.get("extra") or {}
     write_yaml(
         sidecar(path),
-        {"model_name": record["name"], "model_args": dict(record["args"]), "seed": str(record["seed"]), **extra},
+        {
+            "model_name": record["name"],
+            "model_args": dict(record["args"]),
+            "seed": str(record["seed"]),
+            **extra,
+            "dynamics": _dynamics(model),
+        },
     )
 
 
@@ -108,7 +124,7 @@ def initialize_model(
     )
     extra = {"data_name": data_name, "status": "init", "weights": weights}
     save_model_file(output, model, name=model_name, args=dict(model_args), seed=str(seed), extra=extra)
-    _model_sidecar(output, {"name": model_name, "args": model_args, "seed": seed, "extra": extra})
+    _model_sidecar(output, {"name": model_name, "args": model_args, "seed": seed, "extra": extra}, model)
     return model
 
 
@@ -200,7 +216,7 @@ def train_model_file(
         "chance": round(1 / model.n_classes, 4),
     }
     save_model_file(output, model, name=record["name"], args=dict(record["args"]), seed=seed, extra=extra)
-    _model_sidecar(output, {**record, "extra": extra})
+    _model_sidecar(output, {**record, "extra": extra}, model)
     # The checkpoints only serve an interrupted run; once the trained file exists, a forced rerun starts afresh.
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return extra
@@ -332,6 +348,7 @@ def evaluate_model(
         "status": (model_record.get("extra") or {}).get("status", "trained"),
         "dt": float(model.dt),
         "n_timesteps": int(responses["labels"].shape[1]),
+        "dynamics": _dynamics(model),
     }
     _save_torch_atomic(responses, responses_path)
     outputs_path = Path(outputs_path)
