@@ -65,10 +65,11 @@ def test_bf16_mixed_autocast_runs(name):
     assert set(responses) == set(model.areas)
 
 
+@pytest.mark.parametrize("feedback", [True, False], ids=["feedback", "no-feedback"])
 @pytest.mark.parametrize("engine", ["fast", "plain"])
 @pytest.mark.parametrize("rctype", RECURRENCE_TYPES)
-def test_bf16_mixed_autocast_runs_for_every_recurrence_type(rctype, engine):
-    model = DyRCNNx4(n_timesteps=3, recurrence_type=rctype, skip=True, feedback=True, engine=engine)
+def test_bf16_mixed_autocast_runs_for_every_recurrence_type(rctype, engine, feedback):
+    model = DyRCNNx4(n_timesteps=3, recurrence_type=rctype, skip=True, feedback=feedback, engine=engine)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits = model(torch.rand(2, 3, 16, 16))
     logits.float().sum().backward()
