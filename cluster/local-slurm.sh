@@ -2,7 +2,8 @@
 # local-slurm.sh: a real one-node SLURM cluster on this machine, for tests and CI.
 #
 #   cluster/local-slurm.sh start    install (apt, only what is missing), configure and start the daemons
-#   cluster/local-slurm.sh stop     end the daemons again, by the PIDs in their PID files
+#   cluster/local-slurm.sh stop     end the daemons again, by the PIDs in their PID files, and leave a stub
+#                                   slurm.conf so that SLURM commands fail at once instead of waiting for them
 #   cluster/local-slurm.sh status   show which daemons run and what sinfo says; exit 1 if any is down
 #
 # Debian 12 as root, with or without systemd: the daemons are started by hand in this order, each
@@ -194,6 +195,14 @@ stop() {
   for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
     end "${DAEMONS[i]%%:*}" "${DAEMONS[i]#*:}"
   done
+  # With the controller down every SLURM command would retry for about 10 s before failing, and the Snakemake
+  # SLURM plugin runs `scontrol show config` whenever it is imported, i.e. on every snakemake call, local ones
+  # included. A configuration without a ClusterName makes them fail at once; `start` writes the real one again.
+  if grep -qx "ClusterName=${CLUSTER}" /etc/slurm/slurm.conf 2>/dev/null; then
+    say "replacing /etc/slurm/slurm.conf by a stub until the next start"
+    printf '# The local SLURM cluster is stopped; cluster/local-slurm.sh start writes the real configuration.\n' \
+      >/etc/slurm/slurm.conf
+  fi
 }
 
 status() {
