@@ -181,3 +181,22 @@ def test_import_loads_no_heavy_library():
     code = f"import sys, dynvision.models\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_the_catalogue_knows_every_built_in_model_without_torch():
+    """The torch-free catalogue that checks workflow configurations says what the zoo's signatures say."""
+    from dynvision.models.catalogue import BUILTIN_MODELS, builtin_arguments
+    from dynvision.models.registry import get_model_class, model_arguments
+
+    built_in = [name for name in list_models() if get_model_class(name).__module__ == "dynvision.models.zoo"]
+    assert sorted(BUILTIN_MODELS) == built_in
+    for name in built_in:
+        assert builtin_arguments(name) == model_arguments(name)
+    assert builtin_arguments("NoSuchModel") is None
+    code = (
+        "import sys\nfrom dynvision.models.catalogue import builtin_arguments, map_arguments\n"
+        "map_arguments('DyRCNNx4', {'rctype': 'full', 'tsteps': 4}, builtin_arguments('DyRCNNx4'))\n"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -13,13 +13,13 @@ _LAZY = {
     "Dynamics": "dynvision.models.config",
     "AreaSpec": "dynvision.models.network",
     "TemporalNetwork": "dynvision.models.network",
+    "ALIASES": "dynvision.models.catalogue",
     "RECURRENCE_TARGETS": "dynvision.models.names",
     "RECURRENCE_TYPES": "dynvision.models.names",
     "Weights": "dynvision.models.weights",
     "file_sha256": "dynvision.models.weights",
     **dict.fromkeys(
         [
-            "ALIASES",
             "create_model",
             "list_models",
             "list_weights",

@@ -1,14 +1,20 @@
-"""The dynamics arguments every temporal model shares, validated once with one-line errors."""
+"""The dynamics arguments every temporal model shares, validated once with one-line errors (no torch needed)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from dynvision.models.dynamics import INTEGRATORS, steps_from_ms
-from dynvision.models.names import RECURRENCE_TARGETS, RECURRENCE_TYPES
+from dynvision.models.names import INTEGRATORS, RECURRENCE_TARGETS, RECURRENCE_TYPES
 
 ENGINES = ("fast", "plain")
 CONNECTION_MODES = ("additive", "multiplicative")
+
+
+def steps_from_ms(name: str, value_ms: float, dt: float) -> int:
+    """Turn a delay in ms into a whole number of time steps, ``round(value / dt)``."""
+    if value_ms < 0:
+        raise ValueError(f"{name}={value_ms} is negative; delays must be >= 0 ms")
+    return round(value_ms / dt)
 
 
 def _connection_mode(name: str, value: bool | str) -> str | None:

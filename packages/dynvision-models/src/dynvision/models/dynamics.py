@@ -13,14 +13,7 @@ import math
 import torch
 from torch import nn
 
-INTEGRATORS = ("euler", "rk4")
-
-
-def steps_from_ms(name: str, value_ms: float, dt: float) -> int:
-    """Turn a delay in ms into a whole number of time steps, ``round(value / dt)``."""
-    if value_ms < 0:
-        raise ValueError(f"{name}={value_ms} is negative; delays must be >= 0 ms")
-    return round(value_ms / dt)
+from dynvision.models.names import INTEGRATORS
 
 
 class LeakyIntegrator(nn.Module):

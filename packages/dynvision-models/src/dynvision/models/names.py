@@ -12,3 +12,4 @@ RECURRENCE_TYPES = (
     "localdepthwise",
 )
 RECURRENCE_TARGETS = ("input", "middle", "output")
+INTEGRATORS = ("euler", "rk4")

@@ -1,4 +1,4 @@
-"""Model registry: names to constructors, the short argument aliases of workflow file names, weights.
+"""Model registry: names to constructors, argument checking (aliases from the catalogue), weights.
 
 Third-party packages add models through the entry-point group ``dynvision.models`` (each entry point
 is imported once, and is expected to call :func:`register_model`).
@@ -14,23 +14,10 @@ from typing import Any, TypeVar
 
 from torch import nn
 
+from dynvision.models.catalogue import map_arguments
 from dynvision.models.config import DYNAMICS_ARGS
 from dynvision.models.weights import Weights
 
-ALIASES = {
-    "rctype": "recurrence_type",
-    "rctarget": "recurrence_target",
-    "tsteps": "n_timesteps",
-    "tff": "t_feedforward",
-    "trc": "t_recurrence",
-    "tsk": "t_skip",
-    "tfb": "t_feedback",
-    "idle": "idle_timesteps",
-    "lossrt": "loss_reaction_time",
-    "pattern": "presentation_pattern",
-    "supralin": "supralinearity",
-    "ffonly": "feedforward_only",
-}
 ENTRY_POINT_GROUP = "dynvision.models"
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
@@ -85,18 +72,7 @@ def model_arguments(name: str) -> list[str]:
 
 def resolve_arguments(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """Map aliases to long names, drop ``None`` (= the model's default), refuse unknown keys."""
-    valid = model_arguments(name)
-    resolved: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        long = ALIASES.get(key, key)
-        if long not in valid:
-            aliases = ", ".join(f"{a}->{b}" for a, b in ALIASES.items())
-            raise ValueError(f"{name} has no argument {key!r}; valid: {', '.join(valid)} (aliases: {aliases})")
-        if long in resolved:
-            raise ValueError(f"argument {long!r} given twice (as {key!r} and under another name)")
-        if value is not None:
-            resolved[long] = value
-    return resolved
+    return map_arguments(name, kwargs, model_arguments(name))
 
 
 def register_weights(model_name: str, tag: str, weights: Weights) -> None:
