@@ -16,9 +16,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import torch
+if TYPE_CHECKING:  # torch is imported where tensors are made, so that arguments can be checked without it
+    import torch
 
 ENTRY_POINT_GROUP = "dynvision.stimuli"
 NON_LABEL = -1
@@ -158,6 +159,8 @@ class Stimulus:
 
     def frames_on(self) -> torch.Tensor:
         """Boolean (T,) over the whole sequence including the idle frames."""
+        import torch
+
         return torch.tensor([False] * self.idle_timesteps + self.presentation(), dtype=torch.bool)
 
     def image_on_frame(self, images: torch.Tensor) -> torch.Tensor:
@@ -191,6 +194,8 @@ class Stimulus:
         Returns:
             inputs (B, T, C, H, W) and labels (B, T) int64 with -1 on frames without a stimulus.
         """
+        import torch
+
         if images.dim() != 4:
             raise ValueError(f"{type(self).__name__} expects images (B, C, H, W), got shape {tuple(images.shape)}")
         out_dtype = dtype or (images.dtype if images.is_floating_point() else torch.float32)
@@ -315,6 +320,8 @@ class StimulusNoise(StimulusDuration):
     def add_noise(self, frames: torch.Tensor, images: torch.Tensor, on: torch.Tensor, seed: int) -> torch.Tensor:
         if self.ssnr == 1.0:
             return frames
+        import torch
+
         generator = torch.Generator(device=images.device).manual_seed(
             int(self.noise_seed if self.noise_seed is not None else seed)
         )
@@ -327,6 +334,8 @@ class StimulusNoise(StimulusDuration):
 
     def _noise(self, images: torch.Tensor, generator: torch.Generator, n_patterns: int) -> torch.Tensor:
         """Zero-mean, unit-variance noise (B, n_patterns, C, H, W), all patterns drawn in one vectorised call."""
+        import torch
+
         batch, channels, height, width = images.shape
         shape, device = (batch, n_patterns, channels, height, width), images.device
         if self.noise_type == "uniform":
@@ -351,6 +360,8 @@ class StimulusNoise(StimulusDuration):
 
 def _spatially_correlate(noise: torch.Tensor, sigma: float) -> torch.Tensor:
     """Blur white noise with a Gaussian kernel of unit L2 norm (circular borders keep the variance at 1)."""
+    import torch
+
     radius = max(1, math.ceil(3 * sigma))
     offsets = torch.arange(-radius, radius + 1, dtype=noise.dtype, device=noise.device)
     kernel_1d = torch.exp(-0.5 * (offsets / sigma) ** 2)
@@ -364,6 +375,8 @@ def _spatially_correlate(noise: torch.Tensor, sigma: float) -> torch.Tensor:
 
 def _phase_scrambled(images: torch.Tensor, generator: torch.Generator, n_patterns: int) -> torch.Tensor:
     """Noise with each image's amplitude spectrum (mean removed) and random phases, standardised per pattern."""
+    import torch
+
     amplitude = torch.fft.rfft2(images - images.mean(dim=(2, 3), keepdim=True)).abs()[:, None]
     shape = (images.shape[0], n_patterns, *amplitude.shape[2:])
     # Uniform random phases; irfft2 keeps only the Hermitian part, so the result is a real image.
