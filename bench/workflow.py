@@ -3,8 +3,8 @@
 1. Dry-run time of a DynVision sweep of at least 5,000 jobs (contrast experiment, four recurrence types x many
    seeds) against Snakemake's own dry-run time for a trivial workflow (one rule, `touch`) with the same number of
    jobs (target: <= 2x). A small experiment is timed first: its excess over the trivial workflow is DynVision's
-   fixed cost (config, validation, which imports torch for the model registry); the rest of the sweep's excess
-   is Snakemake's own per-job cost of richer jobs (8 wildcards, up to 8 files, params and resources per job).
+   fixed cost (config loading and validation, torch-free for built-in models and stimuli); the rest of the sweep's
+   excess is Snakemake's own per-job cost of richer jobs (8 wildcards, up to 8 files, params and resources per job).
 2. With --e2e: end-to-end wall time of `make experiment EXP=contrast` on the defaults (the Makefile's command, run
    in a fresh scratch folder so nothing is reused), and the trained model's validation accuracy against chance.
 

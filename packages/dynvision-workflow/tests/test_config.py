@@ -1,5 +1,7 @@
 """The four YAML files merge in order, overrides win, and bad configs fail with one clear line."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,16 @@ def test_cluster_detection() -> None:
     assert batch_size(config, {"SLURM_JOB_ID": "42"}) == 256
     assert batch_size(config, {}) == 3
     assert progress_bar({}) and not progress_bar({"SLURM_JOB_ID": "42"})
+
+
+def test_checking_the_shipped_configuration_needs_no_torch(config_dir: Path) -> None:
+    """Names and arguments of built-in models and stimuli are checked without importing torch (about 2 s)."""
+    code = (
+        "import sys\nfrom dynvision.workflow.config import load_config\n"
+        "from dynvision.workflow.validation import validate_config\n"
+        f"validate_config(load_config({str(config_dir)!r}, {{'model_args': {{'rctype': 'self', 'tsteps': 4}}}}))\n"
+        "print(sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

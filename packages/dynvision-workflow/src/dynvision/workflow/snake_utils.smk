@@ -19,7 +19,9 @@ from dynvision.workflow.validation import validate_config
 
 _overrides = {key: value for key, value in config.items() if key != "config_dir"}
 try:
-    _merged = validate_config(load_config(config.get("config_dir"), _overrides))
+    # Jobs that Snakemake runs as their own process (on SLURM) skip the registry checks (and importing torch for
+    # them): the main process has checked the same configuration before it submitted any job.
+    _merged = validate_config(load_config(config.get("config_dir"), _overrides), registries=workflow.is_main_process)
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
 config.clear()

@@ -58,7 +58,12 @@ def _registry(import_list: Callable[[], Iterable[str]]) -> list[str] | None:
         return None
 
 
-def _models() -> Iterable[str]:
+def _models(names: list[str]) -> Iterable[str]:
+    """The built-in models when ``names`` are all among them (no torch needed), else every registered one."""
+    from dynvision.models.catalogue import BUILTIN_MODELS
+
+    if set(names) <= set(BUILTIN_MODELS):
+        return BUILTIN_MODELS
     from dynvision.models import list_models
 
     return list_models()
@@ -95,15 +100,21 @@ def _check_groups(config: dict[str, Any]) -> None:
 
 
 def _check_model_args(config: dict[str, Any]) -> None:
-    """Every model must accept every argument of the sweep (the models registry names the valid ones)."""
+    """Every model must accept every argument of the sweep (the catalogue, or for other models the registry,
+    names the valid ones)."""
     try:
-        from dynvision.models.registry import resolve_arguments
+        from dynvision.models.catalogue import builtin_arguments, map_arguments
     except ImportError:
         return
     for model_name in as_list(config["model_name"]):
+        valid = builtin_arguments(model_name)
+        if valid is None:
+            from dynvision.models.registry import model_arguments
+
+            valid = model_arguments(model_name)
         for args in model_args_dicts(config):
             try:
-                resolve_arguments(model_name, args)
+                map_arguments(model_name, args, valid)
             except ValueError as error:
                 raise ConfigError(f"model_args of {model_name}: {str(error).splitlines()[0]}") from None
 
@@ -162,7 +173,8 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
     choices = config.get("choices") or {}
     rctypes = [args["rctype"] for args in model_args_dicts(config) if "rctype" in args]
     if registries:
-        _check("model", as_list(config["model_name"]), _registry(_models) or choices.get("model_name"))
+        models = as_list(config["model_name"])
+        _check("model", models, _registry(lambda: _models(models)) or choices.get("model_name"))
         _check("recurrence type (rctype)", rctypes, _registry(_recurrence_types) or choices.get("rctype"))
         _check_model_args(config)
         _check("dataset", as_list(config["data_name"]), _registry(_datasets) or choices.get("data_name"))
