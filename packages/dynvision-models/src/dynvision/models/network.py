@@ -91,13 +91,15 @@ class HeldFirstArea:
     s (W*O) + b``. Exact, gradients included (not with truncated BPTT, which cuts ``c`` but not ``D``).
     """
 
-    def __init__(self, area: Area, drive: torch.Tensor, next_ff: nn.Conv2d) -> None:
-        self.area = area
-        self.activity = area.activate(drive)
-        self.output = area.output(self.activity)
-        ff = next_ff
+    def __init__(self, areas: list[Area], drive: torch.Tensor) -> None:
+        """``drive``: the first area's feedforward drive by the image, ``D``."""
+        self.area = areas[0]
+        self.activity = self.area.activate(drive)
+        self.output = self.area.output(self.activity)
+        ff = areas[1].ff
         self.next_map = F.conv2d(self.output, ff.weight, None, ff.stride, ff.padding, ff.dilation, ff.groups)
         self.next_bias = None if ff.bias is None else ff.bias[:, None, None]
+        self.feeds_skip = len(areas) > 2 and areas[2].skip is not None  # the third area reads the output itself
 
     @staticmethod
     def applies(areas: list[Area], dyn: Dynamics, held: list[bool] | None) -> bool:
@@ -424,7 +426,7 @@ class TemporalNetwork(nn.Module):
         source: Seq | None = Seq(0, frames)
         first = None
         if HeldFirstArea.applies(areas, dyn, held) and dyn.delay_ff < n:
-            first = HeldFirstArea(areas[0], areas[0].ff(frames[0]), areas[1].ff)
+            first = HeldFirstArea(areas, areas[0].ff(frames[0]))
             scales = Seq(dyn.delay_ff, first.scales(n - dyn.delay_ff))
         for i, (name, area) in enumerate(self.layers.items()):
             u = source.delayed(dyn.delay_ff, n) if source is not None else None
@@ -432,8 +434,7 @@ class TemporalNetwork(nn.Module):
                 if mode is not None:
                     y = Seq(scales.start, first.activity * scales.data)
                     responses[name] = self._record_seq(frames, area, sizes[i][0], y, mode)
-                skip_reads_first = len(areas) > 2 and areas[2].skip is not None
-                outputs.append(Seq(scales.start, first.output * scales.data) if skip_reads_first else None)
+                outputs.append(Seq(scales.start, first.output * scales.data) if first.feeds_skip else None)
                 source = None
                 continue
             if first is not None and i == 1:
@@ -531,9 +532,8 @@ class TemporalNetwork(nn.Module):
 
         separable = HeldFirstArea.applies(areas, dyn, held)
         if separable:
-            first = HeldFirstArea(areas[0], first_drive(0), areas[1].ff)
+            first = HeldFirstArea(areas, first_drive(0))
             scales = [None] * dyn.delay_ff + list(first.scales(max(n - dyn.delay_ff, 0)))
-            skip_reads_first = len(areas) > 2 and areas[2].skip is not None
 
         for t in range(n):
             with torch.set_grad_enabled(self._grad_at(t)):
@@ -545,7 +545,7 @@ class TemporalNetwork(nn.Module):
                     if separable and i == 0:  # the area is s(t) times fixed maps
                         s = scales[t]
                         ys[0].append(None)
-                        outs[0].append(None if s is None or not skip_reads_first else first.output * s)
+                        outs[0].append(None if s is None or not first.feeds_skip else first.output * s)
                         if mode is not None:
                             recorded[self.areas[0]].append(None if s is None else first.activity * s)
                         continue
