@@ -34,6 +34,40 @@ def test_output_shape_over_time_and_backward(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_both_engines_agree_in_float64_with_gradients(name):
+    """In float64 (where batch norm over two samples cannot amplify rounding) the fast engine's logits,
+    responses and gradients equal the plain reference's, in training and in inference."""
+    model = build(name).double()
+    x = torch.rand(2, 3, 16, 16, dtype=torch.float64)
+    start = {k: v.clone() for k, v in model.state_dict().items()}  # batch norm's running statistics included
+
+    def run():
+        model.load_state_dict(start)
+        model.train()
+        logits, responses = model(x, record="unit")
+        (logits.sum() + sum(r.pow(2).sum() for r in responses.values())).backward()
+        grads = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
+        model.zero_grad()
+        model.eval()
+        with torch.no_grad():
+            inferred = model(x)
+        return logits.detach(), {a: r.detach() for a, r in responses.items()}, grads, inferred
+
+    fast = run()
+    model.dynamics.engine = "plain"
+    plain = run()
+    close = {"rtol": 1e-7, "atol": 1e-9}
+    torch.testing.assert_close(fast[0], plain[0], **close)
+    torch.testing.assert_close(fast[3], plain[3], **close)
+    for area in model.areas:
+        torch.testing.assert_close(fast[1][area], plain[1][area], **close)
+    for f, p in zip(fast[2], plain[2], strict=True):
+        assert (f is None) == (p is None)
+        if p is not None:  # relative to the whole gradient: batch norm over two samples magnifies rounding
+            assert (f - p).norm() <= 1e-8 * p.norm() + 1e-12, (f - p).norm() / p.norm()
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_state_is_reset_between_batches(name):
     model = build(name).eval()
     first, second = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)

@@ -416,7 +416,8 @@ class TemporalNetwork(nn.Module):
         return frames.new_zeros((n, b, area.out_channels, *size))
 
     def _readout(self, features: torch.Tensor) -> torch.Tensor:
-        return self.classifier(features.float().mean((-2, -1)) if features.dim() > 2 else features)
+        features = features.to(self.classifier.weight.dtype)  # bf16 activity is averaged in the read-out's dtype
+        return self.classifier(features.mean((-2, -1)) if features.dim() > 2 else features)
 
     def _run_by_area(self, frames, sizes, mode, held=None):
         dyn, n = self.dynamics, frames.shape[0]
