@@ -178,6 +178,8 @@ def test_train_model_command_carries_devices_strategy_and_launcher(tmp_path: Pat
     (command,) = [line for line in (local.stdout + local.stderr).splitlines() if " train-model " in line]
     assert command.split()[2] == str(Path(sys.executable).parent / "dynvision-workflow")
     assert "--devices auto --strategy auto " in command
+    stem = "DyRCNNx4:rctype=full+tsteps=8+lossrt=6_0001_embedded"
+    assert f"--checkpoint-dir models/DyRCNNx4/checkpoints/{stem} --log-dir logs/lightning/{stem} " in command
     launcher = "train_model:mpi='srun --nodes=1 --ntasks-per-node=2'"
     ddp = snakemake(
         tmp_path, "-p", "reports/experiment_contrast.done", "--set-resources", launcher,

@@ -38,8 +38,8 @@ rule train_model:
         model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_trained.pt"),
     params:
         data_root=DATA.root,
-        checkpoint_dir=lambda w: project_paths.models / w.model_name / "checkpoints" / MODEL_STEM.format(**w),
-        log_dir=lambda w: project_paths.logs / "lightning" / MODEL_STEM.format(**w),
+        checkpoint_dir=str(project_paths.models / "{model_name}" / "checkpoints" / MODEL_STEM),  # wildcards filled in
+        log_dir=str(project_paths.logs / "lightning" / MODEL_STEM),
         epochs=config["epochs"],
         learning_rate=config["learning_rate"],
         energy_weight=config["energy_weight"],
