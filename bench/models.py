@@ -5,7 +5,8 @@ the speedup of the default ``fast`` engine over the ``plain`` reference, achieve
 this machine's conv fwd+bwd peak (measured in the same run, the same way; FLOPs are those of the plain
 formulation, so the fast engine, which skips repeated work, can exceed 100%), the share of a fast
 training step spent in Python between operators (``py%``: one profiled step, wall time outside every
-operator the profiler records, so an upper bound), and peak RSS. Fast and plain runs alternate and the
+operator the profiler records, so an upper bound), peak RSS, and what importing the package adds to
+``import torch``. Fast and plain runs alternate and the
 best of ``--repeats`` is kept. ``--precision bf16-mixed`` runs both engines and the peak conv under CPU
 autocast (as Lightning's ``bf16-mixed`` does), for CPUs with native bf16. On a shared CPU wall-clock
 time mostly measures the neighbours, so by default the process CPU time of one thread is measured
@@ -21,6 +22,8 @@ import argparse
 import contextlib
 import os
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -68,6 +71,21 @@ def python_share(step: Callable[[], None]) -> float:
         total = time.perf_counter() - start
     inside = sum(event.self_cpu_time_total for event in prof.key_averages()) / 1e6
     return max(0.0, 1 - inside / total)
+
+
+def import_cost() -> tuple[float, list[str]]:
+    """Seconds that ``import dynvision.models`` and its first model class add to ``import torch`` (fresh
+    process), and which heavy libraries that pulls in."""
+    code = (
+        "import sys, time, torch\nstart = time.perf_counter()\nimport dynvision.models\n"
+        "from dynvision.models import DyRCNNx4\nprint(time.perf_counter() - start)\n"
+        "heavy = ('pytorch_lightning', 'lightning', 'torchvision', 'pandas', 'matplotlib')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    seconds, heavy = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")[:2]
+    return float(seconds), [m for m in heavy.split(",") if m]
 
 
 def conv_peak(repeats: int, precision: str = "32") -> float:
@@ -176,6 +194,8 @@ def main() -> None:
         f"default engine (fast) vs plain, geometric mean: training {geo(speedups):.2f}x, "
         f"inference {geo(infer_speedups):.2f}x; peak RSS {rss:.0f} MB"
     )
+    seconds, heavy = import_cost()
+    print(f"import dynvision.models + DyRCNNx4 after torch: {seconds:.3f} s; heavy libraries: {heavy or 'none'}")
 
 
 if __name__ == "__main__":
