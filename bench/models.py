@@ -6,11 +6,11 @@ this machine's conv fwd+bwd peak (measured in the same run, the same way; FLOPs 
 formulation, so the fast engine, which skips repeated work, can exceed 100%), the share of a fast
 training step spent in Python between operators (``py%``: one profiled step, wall time outside every
 operator the profiler records, so an upper bound), peak RSS, and what importing the package adds to
-``import torch``. Fast and plain runs alternate and the
-best of ``--repeats`` is kept. ``--precision bf16-mixed`` runs both engines and the peak conv under CPU
-autocast (as Lightning's ``bf16-mixed`` does), for CPUs with native bf16. On a shared CPU wall-clock
-time mostly measures the neighbours, so by default the process CPU time of one thread is measured
-(``--clock wall`` for wall-clock time): compare the ratios, not the absolute numbers.
+``import torch``. Fast and plain runs alternate and the best of ``--repeats`` is kept. ``--precision
+bf16-mixed`` runs both engines and the peak conv under CPU autocast (as Lightning's ``bf16-mixed``
+does), for CPUs with native bf16. On a shared CPU wall-clock time mostly measures the neighbours, so
+by default the process CPU time of one thread is measured (``--clock wall`` for wall-clock time):
+compare the ratios, not the absolute numbers.
 
 Usage: python bench/models.py [--rctypes full,self] [--repeats 2] [--threads 1] [--clock cpu|wall] [--tff MS]
                               [--precision 32|bf16-mixed]
