@@ -357,7 +357,50 @@ def test_a_first_area_without_recurrence_runs_the_next_conv_once(args):
 
 
 @pytest.mark.parametrize(
-    "args", [{"recurrence_type": "self"}, {"presentation_pattern": "10"}, {"idle_timesteps": 1}, {"tbptt_steps": 2}]
+    "args",
+    [
+        {"recurrence_type": "self"},
+        {"recurrence_type": "self", "recurrence_target": "output", "integration": "rk4", "train_tau": True},
+        {"recurrence_type": "self", "skip": True, "t_skip": 4.0, "t_recurrence": 4.0},
+    ],
+)
+def test_a_first_area_with_self_recurrence_is_computed_once_and_scaled_per_channel(args):
+    """With self recurrence every unit of the first area follows its channel's response to a drive of ones,
+    scaled by its own drive, so the area's recurrent weight only ever sees that (1, C, 1, 1) response."""
+    torch.manual_seed(4)
+    model = DyRCNNx4(n_timesteps=7, **args)
+    x = torch.rand(5, 3, 16, 16)
+    model._area_sizes(x)
+    areas = list(model.layers.values())
+    assert HeldFirstArea.applies(areas, model.dynamics, model._held_frames(x, 7))
+    shapes = []
+    areas[0].rec.register_forward_hook(lambda module, inputs, output: shapes.append(tuple(inputs[0].shape)))
+    fast = _run_with_grads(model, x)
+    with torch.no_grad():
+        inferred = model(x, record="unit")
+    assert shapes and set(shapes) == {(1, areas[0].out_channels, 1, 1)}
+    model.dynamics.engine = "plain"
+    plain = _run_with_grads(model, x)
+    for logits, responses in (fast[:2], inferred):
+        torch.testing.assert_close(logits, plain[0], rtol=1e-4, atol=1e-5)
+        for name in plain[1]:
+            torch.testing.assert_close(responses[name], plain[1][name], rtol=1e-4, atol=1e-5)
+    for f, p in zip(fast[2], plain[2], strict=True):
+        assert (f is None) == (p is None)
+        if p is not None:
+            torch.testing.assert_close(f, p, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"recurrence_type": "depthwise"},
+        {"recurrence_type": "self", "supralinearity": 2.0},
+        {"recurrence_type": "self", "feedback": True},
+        {"presentation_pattern": "10"},
+        {"idle_timesteps": 1},
+        {"tbptt_steps": 2},
+    ],
 )
 def test_the_first_area_shortcut_needs_a_first_area_driven_only_by_the_shown_image(args):
     model = DyRCNNx4(n_timesteps=6, **{"recurrence_type": "none", **args})

@@ -21,8 +21,8 @@ loop. With gradients it runs step by step (channels-last): there, step-sized wor
 cache and the backward pass through whole-sequence tensors costs more than batching saves
 (measured, see the package README). For a held image the fast engine also skips repeated work: the
 first area's feedforward conv runs once per kind of frame, and when the first area has no recurrence
-(``none``, or the retina) its response is one map scaled over time, so the second area's feedforward
-conv runs once per forward (:class:`HeldFirstArea`).
+(``none``, or the retina) or ``self`` recurrence, its response is one map scaled over time per channel
+(:class:`HeldFirstArea`); without recurrence the second area's feedforward conv then runs once too.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from torch import nn
 
 from dynvision.models.config import Dynamics
 from dynvision.models.dynamics import LeakyIntegrator, Supralinearity
-from dynvision.models.recurrence import build_recurrence
+from dynvision.models.recurrence import SelfRecurrence, build_recurrence
 
 RECORD_MODES = ("layer", "unit")
 RETINA_CHANNELS = 9
@@ -81,51 +81,55 @@ class Area(nn.Module):
 
 
 class HeldFirstArea:
-    """The first area's response to a held image when nothing else drives it: separable in space and time.
+    """The first area's response to a held image when only that image drives it: separable in space and time.
 
-    Without recurrence or feedback into it, and with the image shown on every step, the first area's state
-    is ``h(t) = c(t) D``: one drive map ``D`` and a scalar ``c(t)`` that the integrator (Euler or RK4,
-    both linear) advances from 0 towards 1. ReLU, the supralinearity and max or average pooling are
-    positively homogeneous, so the area's output is ``s(t) O`` with ``O = pool(activate(D))`` and
-    ``s = c`` (``c**n`` with a supralinearity), and the next area's conv runs once: ``W*(s O) + b =
-    s (W*O) + b``. Exact, gradients included (not with truncated BPTT, which cuts ``c`` but not ``D``).
+    With the image shown on every step and no feedback, a first area without recurrence, or with ``self``
+    recurrence (one weight per channel), evolves unit by unit, and every step on the way is positively
+    homogeneous: the integrator (Euler or RK4, both linear), the recurrent weight, ReLU, the supralinearity
+    and max or average pooling. So the area's activity is ``Y * sigma(t)``: one map ``Y = activate(D)`` of
+    the image's drive ``D``, scaled per channel by the area's own response to a drive of ones,
+    ``sigma(t) = y_1(t) / activate(1)`` (a unit with a negative drive never responds, and ``Y`` is zero
+    there). Its output is ``O * sigma(t)`` with ``O = pool(Y)``, so the area's maps are computed once, not
+    once per step. Without recurrence ``sigma`` is the same for every channel and the second area's conv
+    runs once too: ``W*(s O) + b = s (W*O) + b``. Exact, gradients included (not with truncated BPTT,
+    which would cut ``sigma`` but not ``D``).
     """
 
-    def __init__(self, areas: list[Area], drive: torch.Tensor) -> None:
-        """``drive``: the first area's feedforward drive by the image, ``D``."""
+    def __init__(self, areas: list[Area], drive: torch.Tensor, unit_response: torch.Tensor) -> None:
+        """``drive``: ``D``; ``unit_response``: the first area's activity for a drive of ones, ``(T, 1, C, 1, 1)``."""
         self.area = areas[0]
         self.activity = self.area.activate(drive)
         self.output = self.area.output(self.activity)
-        ff = areas[1].ff
-        self.next_map = F.conv2d(self.output, ff.weight, None, ff.stride, ff.padding, ff.dilation, ff.groups)
-        self.next_bias = None if ff.bias is None else ff.bias[:, None, None]
+        self.uniform = self.area.rec is None  # every channel then has the same scale
+        scales = unit_response / self.area.activate(unit_response.new_ones(()))
+        self.scales = scales[:, :, :1] if self.uniform else scales
+        self.next_ff = ff = areas[1].ff
+        if self.uniform:
+            self.next_map = F.conv2d(self.output, ff.weight, None, ff.stride, ff.padding, ff.dilation, ff.groups)
+            self.next_bias = None if ff.bias is None else ff.bias[:, None, None]
         self.feeds_skip = len(areas) > 2 and areas[2].skip is not None  # the third area reads the output itself
 
     @staticmethod
     def applies(areas: list[Area], dyn: Dynamics, held: list[bool] | None) -> bool:
-        if held is None or not all(held) or len(areas) < 2 or dyn.tbptt_steps is not None:
+        if held is None or not all(held) or len(areas) < 2 or dyn.tbptt_steps is not None or dyn.feedback_mode:
             return False
         first, second = areas[0], areas[1]
+        per_channel_rec = isinstance(first.rec, SelfRecurrence) and first.supralin is None
+        unit_by_unit = first.rec is None or (per_channel_rec and dyn.recurrence_target != "input")
+        positive_gain = first.supralin is None or first.supralin.gain > 0
         homogeneous_pool = first.pool is None or isinstance(first.pool, (nn.MaxPool2d, nn.AvgPool2d))
         linear_next = type(second.ff) is nn.Conv2d and second.ff.padding_mode == "zeros"
         second_sees_only_ff = dyn.recurrence_target != "input" or second.rec is None
-        return first.rec is None and not dyn.feedback_mode and homogeneous_pool and linear_next and second_sees_only_ff
-
-    def scales(self, steps: int) -> torch.Tensor:
-        """``s(t)`` for the first ``steps`` steps after the drive arrives, shape ``(steps, 1, 1, 1, 1)``.
-
-        ``s`` is the factor with ``activate(c x) = s activate(x)`` for ``c >= 0``.
-        """
-        c, out, one = None, [], self.activity.new_ones(())
-        for _ in range(steps):
-            c = self.area.integrator(c, one)
-            supralin = self.area.supralin
-            out.append(c if supralin is None else c**supralin.exponent)
-        return torch.stack(out).view(steps, 1, 1, 1, 1)
+        return unit_by_unit and positive_gain and homogeneous_pool and linear_next and second_sees_only_ff
 
     def next_drive(self, s: torch.Tensor) -> torch.Tensor:
-        """The next area's feedforward drive when this area's output is ``s O`` (``s`` broadcasts)."""
-        return self.next_map * s if self.next_bias is None else torch.addcmul(self.next_bias, self.next_map, s)
+        """The second area's feedforward drive where this area's scale is ``s`` (one step, or a stack of them)."""
+        if self.uniform:
+            return self.next_map * s if self.next_bias is None else torch.addcmul(self.next_bias, self.next_map, s)
+        scaled = self.output * s
+        if scaled.dim() == 4:
+            return self.next_ff(scaled)
+        return self.next_ff(scaled.flatten(0, 1)).unflatten(0, scaled.shape[:2])
 
 
 @dataclass
@@ -427,8 +431,8 @@ class TemporalNetwork(nn.Module):
         source: Seq | None = Seq(0, frames)
         first = None
         if HeldFirstArea.applies(areas, dyn, held) and dyn.delay_ff < n:
-            first = HeldFirstArea(areas, areas[0].ff(frames[0]))
-            scales = Seq(dyn.delay_ff, first.scales(n - dyn.delay_ff))
+            first = self._held_first_area(areas, areas[0].ff(frames[0]), n - dyn.delay_ff)
+            scales = Seq(dyn.delay_ff, first.scales)
         for i, (name, area) in enumerate(self.layers.items()):
             u = source.delayed(dyn.delay_ff, n) if source is not None else None
             if first is not None and i == 0:  # the area is s(t) times fixed maps
@@ -484,6 +488,12 @@ class TemporalNetwork(nn.Module):
             return Seq(drive.start, torch.cat([drive.data[:lead], drive.data[lead:] * (1 + extra.data)]))
         return Seq(first.start, torch.cat([first.data[:lead], first.data[lead:] + second.data]))
 
+    def _held_first_area(self, areas: list[Area], drive: torch.Tensor, steps: int) -> HeldFirstArea:
+        """:class:`HeldFirstArea` with the first area's response to ``steps`` steps of a drive of ones."""
+        ones = drive.new_ones((1, areas[0].out_channels, 1, 1))
+        unit = self._integrate_area(areas[0], Seq(0, ones.expand(steps, *ones.shape)), steps)
+        return HeldFirstArea(areas, drive, unit.data)
+
     def _integrate_area(self, area: Area, drive: Seq | None, n: int) -> Seq | None:
         """The only per-step loop of the area-by-area path (inference): integrator plus recurrent conv."""
         if drive is None:
@@ -531,10 +541,10 @@ class TemporalNetwork(nn.Module):
                 held_drive[key] = areas[0].ff(frames[t])
             return held_drive[key]
 
-        separable = HeldFirstArea.applies(areas, dyn, held)
+        separable = HeldFirstArea.applies(areas, dyn, held) and dyn.delay_ff < n
         if separable:
-            first = HeldFirstArea(areas, first_drive(0))
-            scales = [None] * dyn.delay_ff + list(first.scales(max(n - dyn.delay_ff, 0)))
+            first = self._held_first_area(areas, first_drive(0), n - dyn.delay_ff)
+            scales = [None] * dyn.delay_ff + list(first.scales)
 
         for t in range(n):
             with torch.set_grad_enabled(self._grad_at(t)):
