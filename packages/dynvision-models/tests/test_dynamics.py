@@ -362,11 +362,14 @@ def test_a_first_area_without_recurrence_runs_the_next_conv_once(args):
         {"recurrence_type": "self"},
         {"recurrence_type": "self", "recurrence_target": "output", "integration": "rk4", "train_tau": True},
         {"recurrence_type": "self", "skip": True, "t_skip": 4.0, "t_recurrence": 4.0},
+        {"recurrence_type": "self", "convs_per_area": 2},
+        {"recurrence_type": "none", "convs_per_area": 2},
     ],
 )
 def test_a_first_area_with_self_recurrence_is_computed_once_and_scaled_per_channel(args):
     """With self recurrence every unit of the first area follows its channel's response to a drive of ones,
-    scaled by its own drive, so the area's recurrent weight only ever sees that (1, C, 1, 1) response."""
+    scaled by its own drive, so the area's recurrent weight only ever sees that (1, C, 1, 1) response; a
+    second area of two convs gets the scaled output step by step."""
     torch.manual_seed(4)
     model = DyRCNNx4(n_timesteps=7, **args)
     x = torch.rand(5, 3, 16, 16)
@@ -374,10 +377,12 @@ def test_a_first_area_with_self_recurrence_is_computed_once_and_scaled_per_chann
     areas = list(model.layers.values())
     assert HeldFirstArea.applies(areas, model.dynamics, model._held_frames(x, 7))
     shapes = []
-    areas[0].rec.register_forward_hook(lambda module, inputs, output: shapes.append(tuple(inputs[0].shape)))
+    watched = areas[0].rec if areas[0].rec is not None else areas[0].integrator
+    hook = watched.register_forward_hook(lambda module, inputs, output: shapes.append(tuple(output.shape)))
     fast = _run_with_grads(model, x)
     with torch.no_grad():
         inferred = model(x, record="unit")
+    hook.remove()
     assert shapes and set(shapes) == {(1, areas[0].out_channels, 1, 1)}
     model.dynamics.engine = "plain"
     plain = _run_with_grads(model, x)

@@ -90,9 +90,9 @@ class HeldFirstArea:
     the image's drive ``D``, scaled per channel by the area's own response to a drive of ones,
     ``sigma(t) = y_1(t) / activate(1)`` (a unit with a negative drive never responds, and ``Y`` is zero
     there). Its output is ``O * sigma(t)`` with ``O = pool(Y)``, so the area's maps are computed once, not
-    once per step. Without recurrence ``sigma`` is the same for every channel and the second area's conv
-    runs once too: ``W*(s O) + b = s (W*O) + b``. Exact, gradients included (not with truncated BPTT,
-    which would cut ``sigma`` but not ``D``).
+    once per step. Without recurrence ``sigma`` is the same for every channel, and a second area whose
+    feedforward pathway is one conv runs it once too: ``W*(s O) + b = s (W*O) + b``. Exact, gradients
+    included (not with truncated BPTT, which would cut ``sigma`` but not ``D``).
     """
 
     def __init__(self, areas: list[Area], drive: torch.Tensor, unit_response: torch.Tensor) -> None:
@@ -100,11 +100,12 @@ class HeldFirstArea:
         self.area = areas[0]
         self.activity = self.area.activate(drive)
         self.output = self.area.output(self.activity)
-        self.uniform = self.area.rec is None  # every channel then has the same scale
+        uniform = self.area.rec is None  # every channel then has the same scale
         scales = unit_response / self.area.activate(unit_response.new_ones(()))
-        self.scales = scales[:, :, :1] if self.uniform else scales
+        self.scales = scales[:, :, :1] if uniform else scales
         self.next_ff = ff = areas[1].ff
-        if self.uniform:
+        self.next_once = uniform and type(ff) is nn.Conv2d and ff.padding_mode == "zeros"
+        if self.next_once:
             self.next_map = F.conv2d(self.output, ff.weight, None, ff.stride, ff.padding, ff.dilation, ff.groups)
             self.next_bias = None if ff.bias is None else ff.bias[:, None, None]
         self.feeds_skip = len(areas) > 2 and areas[2].skip is not None  # the third area reads the output itself
@@ -118,13 +119,12 @@ class HeldFirstArea:
         unit_by_unit = first.rec is None or (per_channel_rec and dyn.recurrence_target != "input")
         positive_gain = first.supralin is None or first.supralin.gain > 0
         homogeneous_pool = first.pool is None or isinstance(first.pool, (nn.MaxPool2d, nn.AvgPool2d))
-        linear_next = type(second.ff) is nn.Conv2d and second.ff.padding_mode == "zeros"
         second_sees_only_ff = dyn.recurrence_target != "input" or second.rec is None
-        return unit_by_unit and positive_gain and homogeneous_pool and linear_next and second_sees_only_ff
+        return unit_by_unit and positive_gain and homogeneous_pool and second_sees_only_ff
 
     def next_drive(self, s: torch.Tensor) -> torch.Tensor:
         """The second area's feedforward drive where this area's scale is ``s`` (one step, or a stack of them)."""
-        if self.uniform:
+        if self.next_once:
             return self.next_map * s if self.next_bias is None else torch.addcmul(self.next_bias, self.next_map, s)
         scaled = self.output * s
         if scaled.dim() == 4:
