@@ -270,6 +270,30 @@ def _run_with_grads(model, x):
     return logits, responses, grads
 
 
+def assert_same_as_plain(trained, inferred, plain):
+    """A training run (logits, responses, gradients) and an inference run (logits, responses) of the fast
+    engine equal the plain engine's training run."""
+    for logits, responses in (trained[:2], inferred):
+        torch.testing.assert_close(logits, plain[0], rtol=1e-4, atol=1e-5)
+        for name in plain[1]:
+            torch.testing.assert_close(responses[name], plain[1][name], rtol=1e-4, atol=1e-5)
+    for f, p in zip(trained[2], plain[2], strict=True):
+        assert (f is None) == (p is None)
+        if p is not None:
+            torch.testing.assert_close(f, p, rtol=1e-3, atol=1e-4)
+
+
+def separable_model(args, seed):
+    """A DyRCNNx4 of 7 steps, a held image for it, and its areas; its first area takes the separable path."""
+    torch.manual_seed(seed)
+    model = DyRCNNx4(n_timesteps=7, **args)
+    x = torch.rand(5, 3, 16, 16)
+    model._area_sizes(x)  # the one-off size probe, outside any count
+    areas = list(model.layers.values())
+    assert HeldFirstArea.applies(areas, model.dynamics, model._held_frames(x, 7))
+    return model, x, areas
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -297,15 +321,7 @@ def test_held_image_reuses_the_first_conv_with_the_same_dynamics(args):
     assert len(calls) <= len(set(model.presentation_mask(12).tolist())) + 1
     model.dynamics.engine = "plain"
     plain = _run_with_grads(model, x)
-    torch.testing.assert_close(fast[0], plain[0], rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(area_logits, plain[0], rtol=1e-4, atol=1e-5)
-    for name in plain[1]:
-        torch.testing.assert_close(fast[1][name], plain[1][name], rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(area_responses[name], plain[1][name], rtol=1e-4, atol=1e-5)
-    for f, p in zip(fast[2], plain[2], strict=True):
-        assert (f is None) == (p is None)
-        if p is not None:
-            torch.testing.assert_close(f, p, rtol=1e-3, atol=1e-4)
+    assert_same_as_plain(fast, (area_logits, area_responses), plain)
 
 
 def test_a_frame_sequence_runs_the_first_conv_every_step():
@@ -331,12 +347,7 @@ def test_a_frame_sequence_runs_the_first_conv_every_step():
 def test_a_first_area_without_recurrence_runs_the_next_conv_once(args):
     """With a held image and no recurrence in the first area, its response is s(t) times one map, so the
     second area's feedforward conv runs once, not once per step; dynamics and gradients stay exact."""
-    torch.manual_seed(3)
-    model = DyRCNNx4(n_timesteps=7, **args)
-    x = torch.rand(5, 3, 16, 16)
-    model._area_sizes(x)
-    areas = list(model.layers.values())
-    assert HeldFirstArea.applies(areas, model.dynamics, model._held_frames(x, 7))
+    model, x, areas = separable_model(args, seed=3)
     calls = []
     areas[1].ff.register_forward_hook(lambda *_: calls.append(1))
     fast = _run_with_grads(model, x)
@@ -346,14 +357,7 @@ def test_a_first_area_without_recurrence_runs_the_next_conv_once(args):
     model.dynamics.engine = "plain"
     plain = _run_with_grads(model, x)
     assert len(calls) == 7 - model.first_response_steps()[model.areas[1]]
-    for logits, responses in (fast[:2], inferred):
-        torch.testing.assert_close(logits, plain[0], rtol=1e-4, atol=1e-5)
-        for name in plain[1]:
-            torch.testing.assert_close(responses[name], plain[1][name], rtol=1e-4, atol=1e-5)
-    for f, p in zip(fast[2], plain[2], strict=True):
-        assert (f is None) == (p is None)
-        if p is not None:
-            torch.testing.assert_close(f, p, rtol=1e-3, atol=1e-4)
+    assert_same_as_plain(fast, inferred, plain)
 
 
 @pytest.mark.parametrize(
@@ -370,12 +374,7 @@ def test_a_first_area_with_self_recurrence_is_computed_once_and_scaled_per_chann
     """With self recurrence every unit of the first area follows its channel's response to a drive of ones,
     scaled by its own drive, so the area's recurrent weight only ever sees that (1, C, 1, 1) response; a
     second area of two convs gets the scaled output step by step."""
-    torch.manual_seed(4)
-    model = DyRCNNx4(n_timesteps=7, **args)
-    x = torch.rand(5, 3, 16, 16)
-    model._area_sizes(x)
-    areas = list(model.layers.values())
-    assert HeldFirstArea.applies(areas, model.dynamics, model._held_frames(x, 7))
+    model, x, areas = separable_model(args, seed=4)
     shapes = []
     watched = areas[0].rec if areas[0].rec is not None else areas[0].integrator
     hook = watched.register_forward_hook(lambda module, inputs, output: shapes.append(tuple(output.shape)))
@@ -386,14 +385,7 @@ def test_a_first_area_with_self_recurrence_is_computed_once_and_scaled_per_chann
     assert shapes and set(shapes) == {(1, areas[0].out_channels, 1, 1)}
     model.dynamics.engine = "plain"
     plain = _run_with_grads(model, x)
-    for logits, responses in (fast[:2], inferred):
-        torch.testing.assert_close(logits, plain[0], rtol=1e-4, atol=1e-5)
-        for name in plain[1]:
-            torch.testing.assert_close(responses[name], plain[1][name], rtol=1e-4, atol=1e-5)
-    for f, p in zip(fast[2], plain[2], strict=True):
-        assert (f is None) == (p is None)
-        if p is not None:
-            torch.testing.assert_close(f, p, rtol=1e-3, atol=1e-4)
+    assert_same_as_plain(fast, inferred, plain)
 
 
 @pytest.mark.parametrize(
