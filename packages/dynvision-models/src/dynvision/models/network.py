@@ -112,7 +112,10 @@ class HeldFirstArea:
 
     @staticmethod
     def applies(areas: list[Area], dyn: Dynamics, held: list[bool] | None) -> bool:
+        """Whether the first area is separable for these frames (``held``: which steps show the image)."""
         if held is None or not all(held) or len(areas) < 2 or dyn.tbptt_steps is not None or dyn.feedback_mode:
+            return False
+        if dyn.delay_ff >= len(held):  # the image never reaches the first area
             return False
         first, second = areas[0], areas[1]
         per_channel_rec = isinstance(first.rec, SelfRecurrence) and first.supralin is None
@@ -429,9 +432,8 @@ class TemporalNetwork(nn.Module):
         outputs: list[Seq | None] = []
         responses: dict[str, torch.Tensor] = {}
         source: Seq | None = Seq(0, frames)
-        first = None
-        if HeldFirstArea.applies(areas, dyn, held) and dyn.delay_ff < n:
-            first = self._held_first_area(areas, areas[0].ff(frames[0]), n - dyn.delay_ff)
+        first = self._held_first_area(areas, frames, held)
+        if first is not None:
             scales = Seq(dyn.delay_ff, first.scales)
         for i, (name, area) in enumerate(self.layers.items()):
             u = source.delayed(dyn.delay_ff, n) if source is not None else None
@@ -488,14 +490,22 @@ class TemporalNetwork(nn.Module):
             return Seq(drive.start, torch.cat([drive.data[:lead], drive.data[lead:] * (1 + extra.data)]))
         return Seq(first.start, torch.cat([first.data[:lead], first.data[lead:] + second.data]))
 
-    def _held_first_area(self, areas: list[Area], drive: torch.Tensor, steps: int) -> HeldFirstArea:
-        """:class:`HeldFirstArea` with the first area's response to ``steps`` steps of a drive of ones."""
+    def _held_first_area(
+        self, areas: list[Area], frames: torch.Tensor, held: list[bool] | None
+    ) -> HeldFirstArea | None:
+        """:class:`HeldFirstArea` for these frames, with the first area's response to a drive of ones over the
+        steps after the image arrives; None when the first area is not separable."""
+        if not HeldFirstArea.applies(areas, self.dynamics, held):
+            return None
+        drive = areas[0].ff(frames[0])
+        steps = frames.shape[0] - self.dynamics.delay_ff
         ones = drive.new_ones((1, areas[0].out_channels, 1, 1))
         unit = self._integrate_area(areas[0], Seq(0, ones.expand(steps, *ones.shape)), steps)
         return HeldFirstArea(areas, drive, unit.data)
 
     def _integrate_area(self, area: Area, drive: Seq | None, n: int) -> Seq | None:
-        """The only per-step loop of the area-by-area path (inference): integrator plus recurrent conv."""
+        """The per-step loop of the area-by-area path (inference), and of a separable first area's response
+        to a drive of ones: integrator plus recurrent conv."""
         if drive is None:
             return None
         dyn, rec, target = self.dynamics, area.rec, self.dynamics.recurrence_target
@@ -541,9 +551,9 @@ class TemporalNetwork(nn.Module):
                 held_drive[key] = areas[0].ff(frames[t])
             return held_drive[key]
 
-        separable = HeldFirstArea.applies(areas, dyn, held) and dyn.delay_ff < n
+        first = self._held_first_area(areas, frames, held)
+        separable = first is not None
         if separable:
-            first = self._held_first_area(areas, first_drive(0), n - dyn.delay_ff)
             scales = [None] * dyn.delay_ff + list(first.scales)
 
         for t in range(n):
