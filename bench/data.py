@@ -123,40 +123,6 @@ def expansion_benchmark(batch: int, tsteps: int, repeats: int) -> tuple[str, flo
     return model_name, forward, costs
 
 
-def learnability(cpu_seconds: float, tsteps: int = 6, lr: float = 6e-3, batch: int = 32) -> tuple[int, float]:
-    """Train DyRCNNx4 on embedded images for a CPU-time budget; return (steps, test accuracy on 200 images)."""
-    import torch
-
-    from dynvision.data.embedded import generate_embedded
-    from dynvision.models import create_model
-
-    torch.manual_seed(0)
-    model = create_model("DyRCNNx4", n_classes=10, tsteps=tsteps)
-
-    def sequence(images):
-        tensor = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.3
-        return tensor[:, None].expand(-1, tsteps, -1, -1, -1)
-
-    train_x, train_y = generate_embedded("train", 500, seed=0)
-    test_x, test_y = generate_embedded("test", 20, seed=0)
-    train_y, test_y = torch.from_numpy(train_y), torch.from_numpy(test_y)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    late, steps, start = tsteps // 2, 0, time.process_time()
-    while time.process_time() - start < cpu_seconds:
-        index = torch.randint(0, len(train_y), (batch,))
-        logits = model(sequence(train_x[index.numpy()]))
-        targets = train_y[index].repeat_interleave(tsteps - late)
-        loss = torch.nn.functional.cross_entropy(logits[:, late:].flatten(0, 1), targets)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        steps += 1
-    model.eval()
-    with torch.no_grad():
-        accuracy = (model(sequence(test_x))[:, -1].argmax(-1) == test_y).float().mean().item()
-    return steps, accuracy
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-per-class", type=int, default=300, help="embedded training images per class")
@@ -194,7 +160,12 @@ def main() -> None:
         print(f"  {label:<38} {cost * 1000:8.2f} ms  = {100 * cost / forward:5.2f}% of the forward (target < 5%)")
 
     if args.learn_seconds > 0:
-        steps, accuracy = learnability(args.learn_seconds)
+        from dynvision.data.learnability import learn_embedded
+        from dynvision.models import create_model
+
+        torch.manual_seed(0)
+        model = create_model("DyRCNNx4", n_classes=10, tsteps=6)
+        steps, accuracy = learn_embedded(model, 6, cpu_seconds=args.learn_seconds)
         print(f"\nDyRCNNx4 (T=6, batch 32) trained {args.learn_seconds:.0f} CPU s on embedded ({steps} steps)")
         print(f"  test accuracy {accuracy:.3f} = {accuracy / 0.1:.1f}x chance (target >= 3x at 120 s)")
 

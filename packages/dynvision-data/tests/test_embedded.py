@@ -79,28 +79,9 @@ def test_learnable_by_a_tiny_cnn():
 def test_dyrcnnx4_starts_learning_the_embedded_dataset():
     """The trend behind the 2-CPU-minute target: a few dozen DyRCNNx4 steps already beat chance clearly."""
     models = pytest.importorskip("dynvision.models")
+    from dynvision.data.learnability import learn_embedded
+
     torch.manual_seed(0)
-    n_timesteps = 6
-    model = models.create_model("DyRCNNx4", n_classes=10, tsteps=n_timesteps)
-
-    def sequence(images):
-        tensor = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.3
-        return tensor[:, None].expand(-1, n_timesteps, -1, -1, -1)
-
-    train_x, train_y = generate_embedded("train", 100, seed=0)
-    test_x, test_y = generate_embedded("test", 20, seed=0)
-    train_y, test_y = torch.from_numpy(train_y), torch.from_numpy(test_y)
-    optimiser = torch.optim.Adam(model.parameters(), lr=6e-3)
-    late = n_timesteps // 2  # score the frames after the signal has travelled through the four areas
-    for step in range(30):
-        batch = torch.arange(step * 32, step * 32 + 32) % len(train_y)
-        logits = model(sequence(train_x[batch.numpy()]))
-        targets = train_y[batch].repeat_interleave(n_timesteps - late)
-        loss = torch.nn.functional.cross_entropy(logits[:, late:].flatten(0, 1), targets)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    model.eval()
-    with torch.no_grad():
-        accuracy = (model(sequence(test_x))[:, -1].argmax(-1) == test_y).float().mean().item()
+    model = models.create_model("DyRCNNx4", n_classes=10, tsteps=6)
+    _, accuracy = learn_embedded(model, 6, steps=30, n_train_per_class=100, random_batches=False)
     assert accuracy >= 0.15, f"DyRCNNx4 test accuracy {accuracy:.3f} after 30 steps is not above chance (0.10)"
