@@ -49,7 +49,7 @@ class Weights:
         path = self.local_path(model_dir, progress)
         if not path.exists():
             raise FileNotFoundError(f"weights file {path} does not exist")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = file_sha256(path)
         if digest != self.sha256:
             raise ValueError(f"weights file {path} has sha256 {digest}, expected {self.sha256}")
         return torch.load(path, map_location="cpu", weights_only=True)
