@@ -34,6 +34,17 @@ if [ "${DYNVISION_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   fi
 fi
 
+# A first install puts about 7 GB into .venv (torch with its CUDA libraries) and unpacks wheels on the
+# way: refuse at once rather than fail half-way with a full disk.
+NEED_GB=10
+if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+  free_gb=$(( $(df -Pk . | awk 'NR == 2 {print $4}') / 1024 / 1024 ))
+  if [ "$free_gb" -lt "$NEED_GB" ]; then
+    echo "install: only ${free_gb} GB free on the disk of $(pwd); a first install needs ${NEED_GB} GB" >&2
+    exit 1
+  fi
+fi
+
 [ -x "$VENV/bin/python" ] || { log "creating $VENV with $PYTHON"; "$PYTHON" -m venv "$VENV"; }
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
 # snakemake 9 does not work with packaging 26; hatch would pull it in otherwise.
