@@ -120,6 +120,22 @@ def test_mixed_precision_and_channels_last_train(tmp_path, precision):
     assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))
 
 
+@pytest.mark.slow
+def test_compiled_training_follows_eager_training(tmp_path):
+    """``compile=True`` runs the training step through ``torch.compile`` and ends where eager training does."""
+    train_loader, _ = loaders()
+    eager, compiled = tiny_model(), tiny_model()
+    for model, name, compile in ((eager, "eager", False), (compiled, "compiled", True)):
+        train(
+            model, train_loader, max_epochs=1, checkpoint_dir=tmp_path / name, progress_bar=False, seed=0, lr=2e-2,
+            compile=compile,
+        )  # fmt: skip
+    assert hasattr(compiled, "_compiled_call_impl") and compiled._compiled_call_impl is not None
+    for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert any(not torch.equal(a, b) for a, b in zip(tiny_model().parameters(), eager.parameters(), strict=True))
+
+
 def test_bad_precision_is_one_clear_line(tmp_path):
     with pytest.raises(ValueError, match="precision='64' is unknown; valid: 32, bf16-mixed, 16-mixed"):
         train(tiny_model(), [], max_epochs=1, precision="64", checkpoint_dir=tmp_path)
