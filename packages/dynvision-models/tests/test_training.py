@@ -107,17 +107,27 @@ def test_energy_penalty_reaches_every_area():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
-def test_mixed_precision_and_channels_last_train(tmp_path, precision):
+def test_mixed_precision_and_channels_last_train(tmp_path):
     model = tiny_model()
     before = [p.detach().clone() for p in model.parameters()]
     train_loader, _ = loaders()
     train(
-        model, train_loader, max_epochs=1, precision=precision, checkpoint_dir=tmp_path, progress_bar=False,
+        model, train_loader, max_epochs=1, precision="bf16-mixed", checkpoint_dir=tmp_path, progress_bar=False,
         channels_last=True,
     )  # fmt: skip
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU 16-mixed is fp16 autocast")
+def test_16_mixed_on_a_cpu_trains_in_bf16_and_says_so(tmp_path):
+    """fp16 autocast has no CPU kernels worth using; Lightning then runs bf16-mixed, with a warning."""
+    train_loader, _ = loaders()
+    with pytest.warns(UserWarning, match="precision='16-mixed'.*Using `precision='bf16-mixed'` instead"):
+        train(
+            tiny_model(), train_loader, max_epochs=1, precision="16-mixed", checkpoint_dir=tmp_path, progress_bar=False
+        )
 
 
 @pytest.mark.slow
