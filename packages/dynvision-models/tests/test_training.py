@@ -83,6 +83,29 @@ def test_an_interrupted_run_resumes_exactly_from_last_checkpoint(tmp_path):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_a_run_resumed_twice_keeps_one_whole_metrics_log(tmp_path):
+    """Each interruption cuts an epoch short; the final metrics.csv has every epoch once, as a straight run has."""
+    train_loader, val_loader = loaders()
+    kwargs = {"progress_bar": False, "lr": 1e-2, "seed": 0, "max_epochs": 4}
+    train(tiny_model(), train_loader, val_loader, checkpoint_dir=tmp_path / "a", log_dir=tmp_path / "a", **kwargs)
+    data = train_loader.dataset.tensors
+    for after in (16 + 8 + 3, 16 + 8 + 3):  # dies in the second batch of epoch 1, then of epoch 2
+        flaky = DataLoader(InterruptingData(*data, after=after), batch_size=8)
+        with pytest.raises(Interrupted):
+            train(tiny_model(), flaky, val_loader, checkpoint_dir=tmp_path / "b", log_dir=tmp_path / "b", **kwargs)
+    train(tiny_model(), train_loader, val_loader, checkpoint_dir=tmp_path / "b", log_dir=tmp_path / "b", **kwargs)
+
+    def logged(log_dir):
+        with open(log_dir / "metrics.csv") as f:
+            rows = list(csv.DictReader(f))
+        return [(r["epoch"], r["step"], r["train_loss_step"], r["train_loss_epoch"], r["val_loss"]) for r in rows]
+
+    straight, resumed = logged(tmp_path / "a"), logged(tmp_path / "b")
+    assert [row[0] for row in straight if row[3]] == ["0", "1", "2", "3"]
+    assert resumed == straight
+    assert not (tmp_path / "b" / "metrics.earlier.csv").exists()
+
+
 def test_parameter_groups_scale_recurrent_and_feedback_rates():
     model = create_model("DyRCNNx4", channels=(4, 9, 16), feedback=True)
     groups = {g["name"]: g for g in parameter_groups(model, 1.0, 0.2, 0.5)}

@@ -217,3 +217,4 @@ def test_an_interrupted_train_model_resumes_from_its_last_checkpoint(
     assert result.exit_code == 0, result.output
     assert trained.is_file() and not checkpoints.exists()
     assert any("Restoring states from the checkpoint" in record.getMessage() for record in caplog.records)
+    assert "train_loss_epoch" in (tmp_path / "lightning" / "metrics.csv").read_text(), "the first run's log is kept"

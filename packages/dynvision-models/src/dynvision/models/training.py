@@ -6,6 +6,7 @@ Kept out of ``dynvision.models.__init__`` so that importing the models never imp
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.strategies import StrategyRegistry
 from torch import nn
+
+from dynvision.models.training_log import KeepEarlierMetrics
 
 PRECISIONS = ("32", "bf16-mixed", "16-mixed")
 
@@ -163,7 +166,8 @@ def train(
     """Train ``model`` in place and return it; resumes from ``checkpoint_dir/last.ckpt`` when present.
 
     Loaders may yield ``(images (B,C,H,W), labels (B,))`` (the image is held for ``n_timesteps``)
-    or ``(inputs (B,T,C,H,W), labels (B,T))``. Metrics go to ``log_dir/metrics.csv`` when given.
+    or ``(inputs (B,T,C,H,W), labels (B,T))``. Metrics go to ``log_dir/metrics.csv`` when given; a resumed
+    run keeps the rows of the epochs before the interruption there.
     ``devices`` and ``strategy`` go to Lightning's ``Trainer``: ``"auto"`` uses what the machine (or SLURM)
     allots, e.g. ``strategy="ddp"`` with one process per GPU started by ``srun``.
     """
@@ -181,13 +185,16 @@ def train(
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint = ModelCheckpoint(dirpath=checkpoint_dir, filename="epoch{epoch:03d}", save_last=True, save_top_k=1)
     logger = CSVLogger(str(log_dir), name="", version="") if log_dir is not None else False
+    last = checkpoint_dir / "last.ckpt"
+    ckpt_path = str(last) if resume and last.exists() else None
+    earlier = KeepEarlierMetrics(log_dir) if logger and ckpt_path is not None else None
     trainer = pl.Trainer(
         max_epochs=max_epochs,
         precision=str(precision),
         accelerator="auto",
         devices=devices,
         strategy=strategy,
-        callbacks=[checkpoint],
+        callbacks=[checkpoint] if earlier is None else [checkpoint, earlier],
         logger=logger,
         enable_progress_bar=progress_bar,
         enable_model_summary=False,
@@ -196,7 +203,10 @@ def train(
         log_every_n_steps=1,
         num_sanity_val_steps=0,
     )
-    last = checkpoint_dir / "last.ckpt"
-    ckpt_path = str(last) if resume and last.exists() else None
-    trainer.fit(system, train_loader, val_loader, ckpt_path=ckpt_path)
+    with warnings.catch_warnings():
+        if earlier is not None:  # the logger warns that it deletes metrics.csv, which `earlier` has moved
+            warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
+        trainer.fit(system, train_loader, val_loader, ckpt_path=ckpt_path)
+    if earlier is not None:
+        earlier.merge()
     return model
