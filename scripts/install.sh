@@ -34,9 +34,9 @@ if [ "${DYNVISION_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null; then
   fi
 fi
 
-# A first install puts about 7 GB into .venv (torch with its CUDA libraries) and unpacks wheels on the
+# A first install puts about 6.5 GB into .venv (torch with its CUDA libraries) and unpacks wheels on the
 # way: refuse at once rather than fail half-way with a full disk.
-NEED_GB=10
+NEED_GB=8
 if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   free_gb=$(( $(df -Pk . | awk 'NR == 2 {print $4}') / 1024 / 1024 ))
   if [ "$free_gb" -lt "$NEED_GB" ]; then
