@@ -49,20 +49,20 @@ class KeepEarlierMetrics(Callback):
         self.current = Path(log_dir) / METRICS_FILE
         self.earlier = Path(log_dir) / EARLIER_FILE
         self.writes = rank_zero_only.rank == 0  # with several processes, the one that logs
-        if not self.writes:
-            return
-        rows = read_rows(self.earlier) + read_rows(self.current)
-        if rows:
-            write_rows(self.earlier, rows)
-        self.current.unlink(missing_ok=True)
+        self.rows = read_rows(self.earlier) + read_rows(self.current) if self.writes else []
+        if self.rows:
+            write_rows(self.earlier, self.rows)
+        if self.writes:
+            self.current.unlink(missing_ok=True)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.writes and self.earlier.exists():
-            done = [row for row in read_rows(self.earlier) if int(float(row["epoch"])) < trainer.current_epoch]
-            write_rows(self.earlier, done)
+        if self.rows:
+            self.rows = [row for row in self.rows if int(float(row["epoch"])) < trainer.current_epoch]
+            write_rows(self.earlier, self.rows)
 
     def merge(self) -> None:
         """Earlier rows first, then this run's; called after ``Trainer.fit`` has returned."""
-        if self.writes and self.earlier.exists():
-            write_rows(self.current, read_rows(self.earlier) + read_rows(self.current))
-            self.earlier.unlink()
+        if self.rows:
+            write_rows(self.current, self.rows + read_rows(self.current))
+        if self.writes:
+            self.earlier.unlink(missing_ok=True)
