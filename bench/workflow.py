@@ -60,18 +60,24 @@ def dry_run(command: list[str], workdir: Path, env: dict[str, str] | None = None
     return elapsed, int(totals[-1]) if totals else 0
 
 
-def sweep_benchmark(target_jobs: int) -> None:
-    n_seeds = -(-target_jobs // (JOBS_PER_MODEL * len(RCTYPES)))
-    seeds = "[" + ",".join(f"{seed:04d}" for seed in range(1, n_seeds + 1)) + "]"
+def against_trivial(targets: list[str]) -> tuple[float, int, float, int]:
+    """Dry-run DynVision's workflow for ``targets``, then the trivial workflow with as many jobs, in one scratch
+    folder: (our seconds, our jobs, trivial seconds, trivial jobs)."""
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
-        dynvision = [
-            *SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "all_experiments", "--config", "experiment=contrast",
-            "model_args={rctype:[" + ",".join(RCTYPES) + "],tsteps:8}", f"seed={seeds}",
-        ]  # fmt: skip
+        dynvision = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), *targets]
         ours, jobs = dry_run(dynvision, workdir, {"DYNVISION_CONFIG_DIR": str(REPO / "configs")})
         (workdir / "Trivial").write_text(TRIVIAL)
         theirs, trivial_jobs = dry_run([*SNAKEMAKE, "--snakefile", "Trivial", "--config", f"n_jobs={jobs}"], workdir)
+    return ours, jobs, theirs, trivial_jobs
+
+
+def sweep_benchmark(target_jobs: int) -> None:
+    n_seeds = -(-target_jobs // (JOBS_PER_MODEL * len(RCTYPES)))
+    seeds = "[" + ",".join(f"{seed:04d}" for seed in range(1, n_seeds + 1)) + "]"
+    rctypes = "model_args={rctype:[" + ",".join(RCTYPES) + "],tsteps:8}"
+    targets = ["all_experiments", "--config", "experiment=contrast", rctypes, f"seed={seeds}"]
+    ours, jobs, theirs, trivial_jobs = against_trivial(targets)
     print(
         f"sweep dry run:   {jobs} jobs in {ours:.1f} s (DynVision workflow, {n_seeds} seeds x {len(RCTYPES)} rctypes)"
     )
@@ -81,12 +87,7 @@ def sweep_benchmark(target_jobs: int) -> None:
 
 def startup_benchmark() -> None:
     """Fixed cost (config loading, validation against the registries, parsing) apart from the per-job cost."""
-    with tempfile.TemporaryDirectory() as scratch:
-        workdir = Path(scratch)
-        dynvision = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "reports/experiment_contrast.done"]
-        ours, jobs = dry_run(dynvision, workdir, {"DYNVISION_CONFIG_DIR": str(REPO / "configs")})
-        (workdir / "Trivial").write_text(TRIVIAL)
-        theirs, _ = dry_run([*SNAKEMAKE, "--snakefile", "Trivial", "--config", f"n_jobs={jobs}"], workdir)
+    ours, jobs, theirs, _ = against_trivial(["reports/experiment_contrast.done"])
     print(f"start-up:        {ours:.1f} s for {jobs} jobs (DynVision) vs {theirs:.1f} s (trivial): fixed cost")
 
 
