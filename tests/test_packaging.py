@@ -20,16 +20,6 @@ def about_version(package_dir: Path, name: str) -> str:
     return re.search(r'__version__ = "([^"]+)"', text).group(1)
 
 
-def test_import_models_pulls_in_no_sibling_dependency() -> None:
-    code = (
-        "import sys, dynvision.models\n"
-        f"print(','.join(m for m in {[*HEAVY_FOR_MODELS, 'lightning', 'pytorch_lightning', 'torchvision']!r} "
-        "if m in sys.modules))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""
-
-
 @pytest.mark.slow
 @pytest.mark.integration
 def test_models_installs_alone(tmp_path: Path) -> None:
