@@ -4,9 +4,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from dynvision.models.arguments import parse_model_args
 from dynvision.models.cli import app
 from dynvision.models.io import load_model_file
+from dynvision.models.spec import parse_args
 
 runner = CliRunner()
 
@@ -71,7 +71,7 @@ def test_bad_input_gives_one_error_line(argv, message):
 
 
 def test_argument_parsing_never_evaluates():
-    assert parse_model_args(
+    assert parse_args(
         [
             "rctype=full+tsteps=20",
             "skip=true",

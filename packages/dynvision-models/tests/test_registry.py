@@ -16,6 +16,7 @@ from dynvision.models import (
     file_sha256,
     list_models,
     list_weights,
+    model_arguments,
     register_model,
     register_weights,
 )
@@ -65,8 +66,11 @@ def test_create_model_drops_none_and_maps_every_alias():
     assert (d.presentation_pattern, d.supralinearity, d.integration) == ("10", 2.0, "euler")
     assert model.n_classes == 7 and model.input_channels == 1 and model.n_timesteps == 5 and model.dt == 1.0
     assert set(ALIASES) == {
-        "rctype", "rctarget", "tsteps", "tff", "trc", "tsk", "tfb", "idle", "lossrt", "pattern", "supralin", "ffonly"
+        "rctype", "rctarget", "rckernel", "tsteps", "tff", "trc", "tsk", "tfb", "idle", "lossrt", "pattern",
+        "supralin", "supragain", "traintau", "ffonly", "tbptt", "classes", "inchannels", "convs", "kernel", "areas",
     }  # fmt: skip
+    # every argument can go into a file name, where "_" separates fields: a long name with "_" has a short one
+    assert all("_" not in name or name in ALIASES.values() for name in model_arguments("DyRCNNx4"))
 
 
 def test_feedforward_only_switches_off_every_lateral_connection():
@@ -80,13 +84,13 @@ def test_feedforward_only_switches_off_every_lateral_connection():
         ({"rctype": "diagonal"}, "recurrence_type='diagonal' is unknown; valid: none, self, full, depthwise"),
         ({"rctarget": "top"}, "recurrence_target='top' is unknown; valid: input, middle, output"),
         ({"tau": 0}, "tau=0 must be > 0 ms"),
-        ({"tau": -3.0}, "tau=-3.0 must be > 0 ms"),
-        ({"dt": 5.0, "tau": 2.0}, "dt=5.0 > tau=2.0"),
-        ({"tff": -2.0}, "t_feedforward=-2.0 is negative"),
-        ({"trc": -1.0}, "t_recurrence=-1.0 is negative"),
-        ({"tsk": -1.0}, "t_skip=-1.0 is negative"),
-        ({"tfb": -1.0}, "t_feedback=-1.0 is negative"),
-        ({"trc": 0.0}, "t_recurrence=0.0 is below one step"),
+        ({"tau": -3.0}, "tau=-3 must be > 0 ms"),
+        ({"dt": 5.0, "tau": 2.0}, "dt=5 > tau=2"),
+        ({"tff": -2.0}, "t_feedforward=-2 is negative"),
+        ({"trc": -1.0}, "t_recurrence=-1 is negative"),
+        ({"tsk": -1.0}, "t_skip=-1 is negative"),
+        ({"tfb": -1.0}, "t_feedback=-1 is negative"),
+        ({"trc": 0.0}, "t_recurrence=0 is below one step"),
         ({"pattern": "1x"}, "presentation_pattern='1x'"),
         ({"skip": "sometimes"}, "skip='sometimes' is invalid; valid: true, false, additive, multiplicative"),
         ({"integration": "heun"}, "integration='heun' is unknown; valid: euler, rk4"),
@@ -185,8 +189,8 @@ def test_import_loads_no_heavy_library():
 
 def test_the_catalogue_knows_every_built_in_model_without_torch():
     """The torch-free catalogue that checks workflow configurations says what the zoo's signatures say."""
-    from dynvision.models.catalogue import BUILTIN_MODELS, builtin_arguments
     from dynvision.models.registry import get_model_class, model_arguments
+    from dynvision.models.spec import BUILTIN_MODELS, builtin_arguments
 
     built_in = [name for name in list_models() if get_model_class(name).__module__ == "dynvision.models.zoo"]
     assert sorted(BUILTIN_MODELS) == built_in
@@ -194,7 +198,7 @@ def test_the_catalogue_knows_every_built_in_model_without_torch():
         assert builtin_arguments(name) == model_arguments(name)
     assert builtin_arguments("NoSuchModel") is None
     code = (
-        "import sys\nfrom dynvision.models.catalogue import builtin_arguments, map_arguments\n"
+        "import sys\nfrom dynvision.models.spec import builtin_arguments, map_arguments\n"
         "map_arguments('DyRCNNx4', {'rctype': 'full', 'tsteps': 4}, builtin_arguments('DyRCNNx4'))\n"
         "print('torch' in sys.modules)"
     )

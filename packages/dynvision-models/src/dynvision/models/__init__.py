@@ -10,12 +10,12 @@ from importlib import import_module
 from dynvision.models.__about__ import __version__
 
 _LAZY = {
-    "Dynamics": "dynvision.models.config",
+    **dict.fromkeys(
+        ["ALIASES", "Dynamics", "RECURRENCE_TARGETS", "RECURRENCE_TYPES", "decode_args", "encode_args", "parse_args"],
+        "dynvision.models.spec",
+    ),
     "AreaSpec": "dynvision.models.network",
     "TemporalNetwork": "dynvision.models.network",
-    "ALIASES": "dynvision.models.catalogue",
-    "RECURRENCE_TARGETS": "dynvision.models.names",
-    "RECURRENCE_TYPES": "dynvision.models.names",
     "Weights": "dynvision.models.weights",
     "file_sha256": "dynvision.models.weights",
     **dict.fromkeys(
@@ -53,10 +53,13 @@ __all__ = [
     "Weights",
     "__version__",
     "create_model",
+    "decode_args",
+    "encode_args",
     "file_sha256",
     "list_models",
     "list_weights",
     "model_arguments",
+    "parse_args",
     "register_model",
     "register_weights",
 ]

@@ -57,11 +57,11 @@ def info(
 ) -> None:
     """Show a model's areas, parameter count, FLOPs per time step and first-response step per area."""
     from dynvision.models import create_model
-    from dynvision.models.arguments import parse_model_args
+    from dynvision.models.spec import parse_args
     from dynvision.models.summary import describe
 
     try:
-        model = create_model(name, **parse_model_args(args))
+        model = create_model(name, **parse_args(args))
     except ValueError as error:
         _fail(error)
     summary = describe(model, size)
@@ -86,11 +86,11 @@ def init(
     import torch
 
     from dynvision.models import create_model
-    from dynvision.models.arguments import parse_model_args
     from dynvision.models.io import save_model_file
+    from dynvision.models.spec import parse_args
 
     try:
-        model_args = parse_model_args(args)
+        model_args = parse_args(args)
         torch.manual_seed(seed)
         model = create_model(name, **model_args)
     except ValueError as error:

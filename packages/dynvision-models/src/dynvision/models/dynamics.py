@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from dynvision.models.names import INTEGRATORS
+from dynvision.models.spec import INTEGRATORS
 
 
 class LeakyIntegrator(nn.Module):

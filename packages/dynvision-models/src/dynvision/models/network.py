@@ -34,9 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dynvision.models.config import Dynamics
 from dynvision.models.dynamics import LeakyIntegrator, Supralinearity
 from dynvision.models.recurrence import SelfRecurrence, build_recurrence
+from dynvision.models.spec import Dynamics
 
 RECORD_MODES = ("layer", "unit")
 RETINA_CHANNELS = 9

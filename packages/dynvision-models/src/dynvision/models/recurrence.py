@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dynvision.models.names import RECURRENCE_TYPES
+from dynvision.models.spec import RECURRENCE_TYPES
 
 _CHANNEL_CHANGING = ("full", "pointwise", "depthpointwise", "pointdepthwise")
 

@@ -1,5 +1,6 @@
-"""Model registry: names to constructors, argument checking (aliases from the catalogue), weights.
+"""Model registry: names to constructors, argument checking (the grammar of :mod:`dynvision.models.spec`), weights.
 
+The built-in models are the zoo's classes named in :data:`dynvision.models.spec.BUILTIN_MODELS`.
 Third-party packages add models through the entry-point group ``dynvision.models`` (each entry point
 is imported once, and is expected to call :func:`register_model`).
 """
@@ -8,19 +9,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from torch import nn
 
-from dynvision.models.catalogue import map_arguments
-from dynvision.models.config import DYNAMICS_ARGS
+from dynvision.models import zoo
+from dynvision.models.spec import BUILTIN_MODELS, DYNAMICS_ARGS, map_arguments
 from dynvision.models.weights import Weights
 
 ENTRY_POINT_GROUP = "dynvision.models"
 
-_MODELS: dict[str, Callable[..., nn.Module]] = {}
+_MODELS: dict[str, Callable[..., nn.Module]] = {name: getattr(zoo, name) for name in BUILTIN_MODELS}
 _WEIGHTS: dict[str, dict[str, Weights]] = {}
 _plugins_loaded = False
 M = TypeVar("M", bound=Callable[..., nn.Module])
@@ -43,7 +43,6 @@ def _load_plugins() -> None:
     global _plugins_loaded
     if not _plugins_loaded:
         _plugins_loaded = True
-        import_module("dynvision.models.zoo")  # the built-in models register themselves on import
         for entry in entry_points(group=ENTRY_POINT_GROUP):
             entry.load()
 

@@ -11,9 +11,8 @@ from typing import Any, ClassVar
 
 from torch import nn
 
-from dynvision.models.config import Dynamics
 from dynvision.models.network import RETINA_CHANNELS, AreaSpec, TemporalNetwork
-from dynvision.models.registry import register_model
+from dynvision.models.spec import BUILTIN_MODELS, DYNAMICS_ARGS, model_dynamics
 
 CORTICAL_NAMES = {1: ["V1"], 2: ["V1", "IT"], 3: ["V1", "V4", "IT"], 4: ["V1", "V2", "V4", "IT"]}
 
@@ -23,12 +22,13 @@ def _conv(cin: int, cout: int, k: int, stride: int = 1, padding: int | None = No
 
 
 class ZooModel(TemporalNetwork):
-    """Adds per-class dynamics defaults (e.g. no recurrence for AlexNet) before validation."""
-
-    dynamics_defaults: ClassVar[dict[str, Any]] = {}
+    """Checks the dynamics arguments (long names or aliases, one-line errors) with the model's own defaults
+    from :data:`dynvision.models.spec.BUILTIN_MODELS` (e.g. no recurrence for AlexNet)."""
 
     def _build(self, specs_for: Any, n_classes: int, input_channels: int, dynamics: dict[str, Any]) -> None:
-        dyn = Dynamics(**{**self.dynamics_defaults, **dynamics})
+        entry = BUILTIN_MODELS.get(type(self).__name__)
+        name = type(self).__name__
+        dyn = model_dynamics(name, dynamics, entry.dynamics if entry else {}, valid=DYNAMICS_ARGS)
         first = RETINA_CHANNELS if dyn.retina else input_channels
         super().__init__(specs_for(first), n_classes=n_classes, input_channels=input_channels, dynamics=dyn)
 
@@ -78,35 +78,30 @@ class DyRCNN(ZooModel):
         self._build(specs, n_classes, input_channels, dynamics)
 
 
-@register_model()
 class DyRCNNx2(DyRCNN):
     """Two areas (V1, IT) with 36 and 64 channels."""
 
     variant_args: ClassVar[dict[str, Any]] = {"channels": (36, 64), "convs_per_area": 1}
 
 
-@register_model()
 class DyRCNNx4(DyRCNN):
     """Four areas V1, V2, V4, IT with 36/64/121/256 channels."""
 
     variant_args: ClassVar[dict[str, Any]] = {"channels": (36, 64, 121, 256), "convs_per_area": 1}
 
 
-@register_model()
 class DyRCNNx8(DyRCNN):
     """Four areas with two convs each (eight convs), 64/144/256/529 channels."""
 
     variant_args: ClassVar[dict[str, Any]] = {"channels": (64, 144, 256, 529), "convs_per_area": 2}
 
 
-@register_model()
 class AlexNet(ZooModel):
     """AlexNet's five conv layers (with their ReLUs) as areas with leaky dynamics; no recurrence by default.
 
     Pooling uses padding 1 so that 16-32 px inputs stay valid.
     """
 
-    dynamics_defaults: ClassVar[dict[str, Any]] = {"recurrence_type": "none"}
 
     def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
         def specs(first: int) -> list[AreaSpec]:
@@ -124,7 +119,6 @@ class AlexNet(ZooModel):
         self._build(specs, n_classes, input_channels, dynamics)
 
 
-@register_model()
 class CorNetRT(ZooModel):
     """CORnet-RT: areas V1, V2, V4, IT (64/128/256/512), strided conv + GroupNorm, full recurrence."""
 
@@ -162,7 +156,6 @@ class BasicBlock(nn.Module):
         return self.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
 
-@register_model()
 class ResNet18(ZooModel):
     """ResNet-18 with the stem and each of its four stages as an area; no recurrence by default.
 
@@ -170,7 +163,6 @@ class ResNet18(ZooModel):
     engine), so the two engines agree exactly only in eval mode for this model.
     """
 
-    dynamics_defaults: ClassVar[dict[str, Any]] = {"recurrence_type": "none"}
 
     def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
         def specs(first: int) -> list[AreaSpec]:
@@ -186,12 +178,10 @@ class ResNet18(ZooModel):
         self._build(specs, n_classes, input_channels, dynamics)
 
 
-@register_model()
 class CordsNet(ZooModel):
     """CordsNet-style continuous-time recurrent CNN: eight recurrent conv areas (64-512 channels),
     downsampling in areas 3, 5 and 7, full 3x3 recurrence and additive skips over two areas."""
 
-    dynamics_defaults: ClassVar[dict[str, Any]] = {"skip": True, "tau": 10.0}
 
     def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
         def specs(first: int) -> list[AreaSpec]:

@@ -60,7 +60,7 @@ def _registry(import_list: Callable[[], Iterable[str]]) -> list[str] | None:
 
 def _models(names: list[str]) -> Iterable[str]:
     """The built-in models when ``names`` are all among them (no torch needed), else every registered one."""
-    from dynvision.models.catalogue import BUILTIN_MODELS
+    from dynvision.models.spec import BUILTIN_MODELS
 
     if set(names) <= set(BUILTIN_MODELS):
         return BUILTIN_MODELS
@@ -82,7 +82,7 @@ def _stimuli() -> Iterable[str]:
 
 
 def _recurrence_types() -> Iterable[str]:
-    from dynvision.models.names import RECURRENCE_TYPES
+    from dynvision.models.spec import RECURRENCE_TYPES
 
     return RECURRENCE_TYPES
 
@@ -103,7 +103,7 @@ def _check_model_args(config: dict[str, Any]) -> None:
     """Every model must accept every argument of the sweep (the catalogue, or for other models the registry,
     names the valid ones)."""
     try:
-        from dynvision.models.catalogue import builtin_arguments, map_arguments
+        from dynvision.models.spec import builtin_arguments, map_arguments
     except ImportError:
         return
     for model_name in as_list(config["model_name"]):

@@ -1,0 +1,466 @@
+"""The one grammar of model arguments, known without torch.
+
+This module owns the names a model accepts (recurrence types, targets, integrators), the
+:class:`Dynamics` fields with their checks, the built-in models and their keywords, the aliases, and the
+one parser and encoder of argument strings::
+
+    rctype=full tsteps=20   rctype=full+tsteps=20   :rctype=full+tsteps=20   ->  {"rctype": "full", "tsteps": 20}
+
+Every caller uses it: the models CLI, :func:`dynvision.models.create_model`, the zoo classes and the
+workflow's configuration checks. So ``none`` (a recurrence type: text), ``null`` (no value: None),
+``true``/``false``, numbers (``0001`` stays text), ``36,64`` (a tuple) mean the same everywhere, and
+:func:`canonical_model_args` + :func:`encode_args` give one model one file name (``tau=10`` and
+``tau=10.0`` are the same model, written ``tau=10``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+RECURRENCE_TYPES = (
+    "none",
+    "self",
+    "full",
+    "depthwise",
+    "pointwise",
+    "depthpointwise",
+    "pointdepthwise",
+    "local",
+    "localdepthwise",
+)
+RECURRENCE_TARGETS = ("input", "middle", "output")
+INTEGRATORS = ("euler", "rk4")
+ENGINES = ("fast", "plain")
+CONNECTION_MODES = ("additive", "multiplicative")
+MAX_TIMESTEPS = 10_000
+"""The longest trial a model accepts: a bound against typos such as tsteps=100000000 (25 GB of activity)."""
+
+# --- values -------------------------------------------------------------------------------------------
+_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_WORDS = {"true": True, "false": False, "null": None}
+
+
+def parse_scalar(text: str) -> Any:
+    """One bare word as a value: ``20`` -> 20, ``0.5`` -> 0.5, ``true`` -> True, ``null`` -> None.
+
+    ``none`` stays the text "none" (the recurrence type of a feedforward control); numbers with a leading
+    zero (``0001``) and quoted words stay text.
+    """
+    word = text.strip()
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    if word.lower() in _WORDS:
+        return _WORDS[word.lower()]
+    if _INT.fullmatch(word):
+        return int(word)
+    if _FLOAT.fullmatch(word):
+        return float(word)
+    return word
+
+
+def parse_value(text: str) -> Any:
+    """A value of a ``key=value`` pair: a scalar, or a tuple when it holds commas (``36,64``)."""
+    if "," in text:
+        return tuple(parse_scalar(part) for part in text.split(",") if part.strip())
+    return parse_scalar(text)
+
+
+def format_value(value: Any) -> str:
+    """The canonical text of a value, which :func:`parse_value` reads back (``10.0`` -> ``10``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ",".join(format_value(item) for item in value)
+    return str(value)
+
+
+# --- argument strings ---------------------------------------------------------------------------------
+_KEY = r"[A-Za-z0-9.\-]+"
+_VALUE = r"[A-Za-z0-9.,\-]+"
+ARGS_PATTERN = rf"(:{_KEY}={_VALUE}(\+{_KEY}={_VALUE})*)?"
+"""Regular expression of an encoded argument string (also the workflow's wildcard constraint)."""
+
+
+def parse_args(items: str | Iterable[str] | None) -> dict[str, Any]:
+    """``key=value`` items (each may hold several joined by ``+``, with a leading ``:``) as a dict."""
+    if items is None:
+        return {}
+    args: dict[str, Any] = {}
+    for item in [items] if isinstance(items, str) else items:
+        for pair in item.strip().lstrip(":").split("+"):
+            if not pair.strip():
+                continue
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"argument {pair!r} is not of the form key=value (e.g. rctype=full)")
+            args[key.strip()] = parse_value(value)
+    return args
+
+
+def decode_args(encoded: str | None) -> dict[str, Any]:
+    """The arguments of a file name's argument string (``:rctype=full+tsteps=20``; empty -> {})."""
+    if not encoded:
+        return {}
+    if not re.fullmatch(ARGS_PATTERN, encoded):
+        raise ValueError(
+            f"malformed argument string {encoded!r}: expected ':key=value+key=value', e.g. ':rctype=full+tsteps=20'"
+        )
+    return parse_args(encoded)
+
+
+def encode_args(args: Mapping[str, Any] | None) -> str:
+    """``{"tsteps": 20, "rctype": "full"}`` -> ``:rctype=full+tsteps=20``: keys sorted, values canonical.
+
+    Keys and values go into file names, where ``_`` separates fields and ``/`` folders: both may only use
+    letters, digits, ``.`` and ``-`` (values also ``,``).
+    """
+    if not args:
+        return ""
+    parts = []
+    for key in sorted(args):
+        value = args[key]
+        if isinstance(value, dict) or (isinstance(value, (list, tuple)) and not value):
+            raise ValueError(f"argument {key}={value!r} cannot go into a file name")
+        text = format_value(value)
+        if not re.fullmatch(_KEY, str(key)):
+            hint = f"; write its short name {SHORT_NAMES[key]}" if key in SHORT_NAMES else ""
+            raise ValueError(
+                f"argument name {key!r} cannot go into a file name: names may only use letters, digits, '.' and '-'"
+                + hint
+            )
+        if not re.fullmatch(_VALUE, text):
+            raise ValueError(
+                f"argument {key}={text!r} cannot go into a file name: values may only use letters, digits, "
+                "'.', ',' and '-'"
+            )
+        parts.append(f"{key}={text}")
+    return ":" + "+".join(parts)
+
+
+# --- typed fields -------------------------------------------------------------------------------------
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def coerce(name: str, value: Any, kind: str) -> Any:
+    """``value`` as a field of type ``kind`` (its annotation), or one line saying what was expected.
+
+    Integers stay integers: ``2.5``, ``2.0`` and ``true`` are refused for an integer, never truncated.
+    """
+    optional = kind.endswith(" | None")
+    base = kind.removesuffix(" | None")
+    if optional and (value is None or value == "none"):
+        return None
+    if base == "int":
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ValueError(f"{name}={format_value(value)} must be an integer")
+    if base == "float":
+        if _is_number(value) and math.isfinite(value):
+            return float(value)
+        raise ValueError(f"{name}={format_value(value)} must be a finite number")
+    if base == "bool":
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"{name}={format_value(value)} must be true or false")
+    if base == "str":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # a pattern such as 110 reads as a number
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"{name}={format_value(value)} must be text")
+    if base == "bool | str":
+        if isinstance(value, (bool, str)):
+            return value
+        raise ValueError(f"{name}={format_value(value)} must be true, false or a mode name")
+    if base.startswith("tuple["):
+        item = base[len("tuple[") : -1]
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        return tuple(coerce(name, one, item) for one in items)
+    return value
+
+
+def _connection_mode(name: str, value: bool | str) -> str | None:
+    """``skip``/``feedback`` accept booleans or a mode name; returns the mode or None when off."""
+    if value is True:
+        return "additive"
+    if value is False:
+        return None
+    if value in CONNECTION_MODES:
+        return value
+    raise ValueError(f"{name}={value!r} is invalid; valid: true, false, {', '.join(CONNECTION_MODES)}")
+
+
+def steps_from_ms(name: str, value_ms: float, dt: float) -> int:
+    """Turn a delay in ms into a whole number of time steps, ``round(value / dt)``."""
+    if value_ms < 0:
+        raise ValueError(f"{name}={format_value(value_ms)} is negative; delays must be >= 0 ms")
+    return round(value_ms / dt)
+
+
+@dataclass
+class Dynamics:
+    """Temporal settings of a model. Times are in ms; delays become ``round(t / dt)`` steps.
+
+    Attributes:
+        n_timesteps: frames of a trial (a static image is held for this many; a temporal input brings
+            its own length). Idle steps come before them.
+        dt: integration step in ms. tau: membrane time constant in ms; ``alpha = dt / tau``.
+        t_feedforward, t_recurrence, t_skip, t_feedback: conduction delays in ms.
+        recurrence_type, recurrence_target: which recurrent connection and where it joins the area.
+        skip, feedback: off, ``True``/``"additive"`` or ``"multiplicative"``.
+        supralinearity: exponent n of ``k sign(x)|x|^n`` on the area output (None = off), gain k.
+        retina: prepend a retina stage (its own area with dynamics) before the first area.
+        train_tau: learn tau per area. integration: ``euler`` or ``rk4``.
+        idle_timesteps: blank warm-up steps run without gradient before the frames.
+        presentation_pattern: '1'/'0' string splitting a held image's steps into shown/blank slots.
+        loss_reaction_time: ms after each stimulus onset whose labels are ignored by the loss.
+        feedforward_only: switch off recurrence, skip and feedback.
+        tbptt_steps: detach the state every this many steps (truncated BPTT), None = full BPTT.
+        engine: ``fast`` (channels-last; inference batched over time area by area) or ``plain``
+            (the reference: step by step, one conv per connection per step). Same dynamics.
+    """
+
+    n_timesteps: int = 20
+    dt: float = 2.0
+    tau: float = 8.0
+    t_feedforward: float = 2.0
+    t_recurrence: float = 2.0
+    t_skip: float = 2.0
+    t_feedback: float = 4.0
+    recurrence_type: str = "full"
+    recurrence_target: str = "middle"
+    recurrence_kernel: int = 3
+    skip: bool | str = False
+    feedback: bool | str = False
+    supralinearity: float | None = None
+    supralinearity_gain: float = 1.0
+    retina: bool = False
+    train_tau: bool = False
+    integration: str = "euler"
+    idle_timesteps: int = 0
+    presentation_pattern: str = "1"
+    loss_reaction_time: float = 0.0
+    feedforward_only: bool = False
+    tbptt_steps: int | None = None
+    engine: str = "fast"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, coerce(f.name, getattr(self, f.name), str(f.type)))
+        self._check_ranges()
+        self._check_choices()
+        self.skip_mode = _connection_mode("skip", self.skip)
+        self.feedback_mode = _connection_mode("feedback", self.feedback)
+        if self.feedforward_only:
+            self.recurrence_type, self.skip_mode, self.feedback_mode = "none", None, None
+        self.delay_ff = steps_from_ms("t_feedforward", self.t_feedforward, self.dt)
+        self.delay_rec = steps_from_ms("t_recurrence", self.t_recurrence, self.dt)
+        self.delay_skip = steps_from_ms("t_skip", self.t_skip, self.dt)
+        self.delay_fb = steps_from_ms("t_feedback", self.t_feedback, self.dt)
+        self.reaction_steps = steps_from_ms("loss_reaction_time", self.loss_reaction_time, self.dt)
+        if self.recurrence_type != "none" and self.delay_rec < 1:
+            raise ValueError(
+                f"t_recurrence={format_value(self.t_recurrence)} is below one step (dt={format_value(self.dt)}); "
+                "recurrence needs >= dt"
+            )
+        if self.feedback_mode and self.delay_fb < 1:
+            raise ValueError(
+                f"t_feedback={format_value(self.t_feedback)} is below one step (dt={format_value(self.dt)}); "
+                "feedback needs >= dt"
+            )
+
+    def _check_ranges(self) -> None:
+        if self.dt <= 0:
+            raise ValueError(f"dt={format_value(self.dt)} must be > 0 ms")
+        if self.tau <= 0:
+            raise ValueError(f"tau={format_value(self.tau)} must be > 0 ms")
+        if self.dt > self.tau:
+            raise ValueError(
+                f"dt={format_value(self.dt)} > tau={format_value(self.tau)}: alpha=dt/tau must be <= 1; "
+                "lower dt or raise tau"
+            )
+        for name, value, low in (
+            ("n_timesteps", self.n_timesteps, 1),
+            ("idle_timesteps", self.idle_timesteps, 0),
+            ("recurrence_kernel", self.recurrence_kernel, 1),
+        ):
+            if value < low:
+                raise ValueError(f"{name}={value} must be >= {low}")
+        if self.n_timesteps + self.idle_timesteps > MAX_TIMESTEPS:
+            raise ValueError(
+                f"n_timesteps={self.n_timesteps} + idle_timesteps={self.idle_timesteps} is over {MAX_TIMESTEPS} steps"
+            )
+        if self.tbptt_steps is not None and self.tbptt_steps < 1:
+            raise ValueError(f"tbptt_steps={self.tbptt_steps} must be >= 1 or null")
+        if self.loss_reaction_time < 0:
+            raise ValueError(f"loss_reaction_time={format_value(self.loss_reaction_time)} must be >= 0 ms")
+        if self.supralinearity is not None and self.supralinearity <= 0:
+            raise ValueError(f"supralinearity={format_value(self.supralinearity)} must be > 0 (or null: off)")
+
+    def _check_choices(self) -> None:
+        for name, valid in (
+            ("recurrence_type", RECURRENCE_TYPES),
+            ("recurrence_target", RECURRENCE_TARGETS),
+            ("integration", INTEGRATORS),
+            ("engine", ENGINES),
+        ):
+            if getattr(self, name) not in valid:
+                raise ValueError(f"{name}={getattr(self, name)!r} is unknown; valid: {', '.join(valid)}")
+        pattern = self.presentation_pattern
+        if not pattern or set(pattern) - {"0", "1"} or "1" not in pattern:
+            raise ValueError(f"presentation_pattern={pattern!r} must be a string of 0/1 with at least one 1")
+
+
+DYNAMICS_ARGS = tuple(f.name for f in fields(Dynamics))
+DYNAMICS_TYPES = {f.name: str(f.type) for f in fields(Dynamics)}
+
+# --- the built-in models ------------------------------------------------------------------------------
+ALIASES = {
+    "rctype": "recurrence_type",
+    "rctarget": "recurrence_target",
+    "rckernel": "recurrence_kernel",
+    "tsteps": "n_timesteps",
+    "tff": "t_feedforward",
+    "trc": "t_recurrence",
+    "tsk": "t_skip",
+    "tfb": "t_feedback",
+    "idle": "idle_timesteps",
+    "lossrt": "loss_reaction_time",
+    "pattern": "presentation_pattern",
+    "supralin": "supralinearity",
+    "supragain": "supralinearity_gain",
+    "traintau": "train_tau",
+    "ffonly": "feedforward_only",
+    "tbptt": "tbptt_steps",
+    "classes": "n_classes",
+    "inchannels": "input_channels",
+    "convs": "convs_per_area",
+    "kernel": "kernel_size",
+    "areas": "area_names",
+}
+"""Short names (as in file names, where ``_`` separates fields) of the long argument names."""
+SHORT_NAMES = {long: short for short, long in ALIASES.items()}
+KEYWORD_TYPES = {
+    "channels": "tuple[int]",
+    "convs_per_area": "int",
+    "kernel_size": "int",
+    "area_names": "tuple[str]",
+    "n_classes": "int",
+    "input_channels": "int",
+}
+"""Types of the models' own keywords (the dynamics fields carry theirs)."""
+_DYRCNN = ("channels", "convs_per_area", "kernel_size", "area_names")
+_EVERY_MODEL = ("n_classes", "input_channels")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A built-in model: its own keywords and the dynamics defaults that differ from :class:`Dynamics`."""
+
+    keywords: tuple[str, ...] = ()
+    dynamics: Mapping[str, Any] = field(default_factory=dict)
+
+
+BUILTIN_MODELS: dict[str, ModelEntry] = {
+    "AlexNet": ModelEntry(dynamics={"recurrence_type": "none"}),
+    "CorNetRT": ModelEntry(),
+    "CordsNet": ModelEntry(dynamics={"skip": True, "tau": 10.0}),
+    "DyRCNNx2": ModelEntry(_DYRCNN),
+    "DyRCNNx4": ModelEntry(_DYRCNN),
+    "DyRCNNx8": ModelEntry(_DYRCNN),
+    "ResNet18": ModelEntry(dynamics={"recurrence_type": "none"}),
+}
+"""Each built-in model; all of them also take ``n_classes``, ``input_channels`` and the dynamics."""
+
+
+def builtin_arguments(name: str) -> list[str] | None:
+    """Every keyword a built-in model accepts, in the order of its signature; None for any other name."""
+    entry = BUILTIN_MODELS.get(name)
+    return None if entry is None else [*entry.keywords, *_EVERY_MODEL, *DYNAMICS_ARGS]
+
+
+def closest(word: str, valid: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the closest valid word, or nothing."""
+    match = difflib.get_close_matches(word, list(valid), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
+def map_arguments(name: str, kwargs: Mapping[str, Any], valid: list[str]) -> dict[str, Any]:
+    """Map aliases to long names, drop ``None`` (= the model's default), refuse keys not in ``valid``."""
+    resolved: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        long = ALIASES.get(key, key)
+        if long not in valid:
+            known = [*valid, *(short for short, target in ALIASES.items() if target in valid)]
+            aliases = ", ".join(f"{a}->{b}" for a, b in ALIASES.items() if b in valid)
+            raise ValueError(
+                f"{name} has no argument {key!r}{closest(key, known)}; valid: {', '.join(valid)} (aliases: {aliases})"
+            )
+        if long in resolved:
+            raise ValueError(f"argument {long!r} given twice (as {key!r} and under another name)")
+        if value is not None:
+            resolved[long] = value
+    return resolved
+
+
+def split_dynamics(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Long-named arguments split into (the model's own keywords, the dynamics fields)."""
+    own = {key: value for key, value in kwargs.items() if key not in DYNAMICS_TYPES}
+    return own, {key: value for key, value in kwargs.items() if key in DYNAMICS_TYPES}
+
+
+def model_dynamics(
+    name: str,
+    kwargs: Mapping[str, Any],
+    defaults: Mapping[str, Any] | None = None,
+    valid: Iterable[str] | None = None,
+) -> Dynamics:
+    """The checked :class:`Dynamics` of a model built with ``kwargs`` (long names or aliases), no torch needed.
+
+    Args:
+        name: the model, for messages; a built-in model's dynamics defaults and keywords are known here.
+        kwargs: its arguments; the model's own keywords are type-checked, the dynamics fully checked.
+        defaults: the model's own dynamics defaults (default: those of :data:`BUILTIN_MODELS`).
+        valid: the keywords it accepts (default: a built-in model's, else every known keyword).
+    """
+    entry = BUILTIN_MODELS.get(name)
+    if defaults is None:
+        defaults = entry.dynamics if entry else {}
+    if valid is None:
+        valid = builtin_arguments(name) or [*KEYWORD_TYPES, *DYNAMICS_ARGS]
+    own, dynamics = split_dynamics(map_arguments(name, kwargs, list(valid)))
+    for key, value in own.items():
+        if key in KEYWORD_TYPES:
+            coerce(key, value, KEYWORD_TYPES[key])
+    return Dynamics(**{**defaults, **dynamics})
+
+
+def canonical_model_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """Model arguments under their short names with typed values: one model, one set of arguments.
+
+    ``{"recurrence_type": "full", "tau": 10.0}`` and ``{"rctype": "full", "tau": 10}`` both give
+    ``{"rctype": "full", "tau": 10.0}``, which :func:`encode_args` writes ``:rctype=full+tau=10``.
+    Keys it does not know (a third-party model's) pass unchanged.
+    """
+    canonical: dict[str, Any] = {}
+    for key, value in args.items():
+        long = ALIASES.get(key, key)
+        kind = DYNAMICS_TYPES.get(long) or KEYWORD_TYPES.get(long)
+        short = SHORT_NAMES.get(long, long)
+        if short in canonical:
+            raise ValueError(f"argument {long!r} given twice (as {key!r} and under another name)")
+        canonical[short] = value if kind is None or value is None else coerce(short, value, kind)
+    return canonical
