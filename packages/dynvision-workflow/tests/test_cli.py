@@ -12,6 +12,53 @@ from dynvision.workflow.cli import app
 from dynvision.workflow.runtime import Truncated, outputs_table
 
 runner = CliRunner()
+DEFAULTS = yaml.safe_load((Path(SNAKEFILE).parents[5] / "configs" / "config_defaults.yaml").read_text())
+SETTINGS = {
+    "init-model": {"--model-args": "", "--seed": "0001", "--data-name": "embedded", "--no-pretrained": None},
+    "train-model": {
+        "--data-name": "embedded",
+        **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("epochs", "learning_rate", "energy_weight")},
+        **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("batch_size", "precision", "devices")},
+        "--strategy": DEFAULTS["strategy"],
+        "--ratio": str(DEFAULTS["train_ratio"]),
+        "--num-workers": str(DEFAULTS["num_workers"]),
+        "--threads": "1",
+        "--no-ffcv": None,
+        "--no-progress": None,
+    },
+    "test-model": {
+        "--data-args": "",
+        "--data-name": "embedded",
+        "--data-group": "all",
+        "--batch-size": str(DEFAULTS["test_batch_size"]),
+        "--record": DEFAULTS["record"],
+        "--threads": "1",
+        "--no-progress": None,
+    },
+}
+"""What the rules pass from config_defaults.yaml; a test may change any of it."""
+
+
+def command(name: str, *given: str, **changed: str) -> list[str]:
+    """``name`` with the options ``given`` and the workflow's settings for every other option."""
+    settings = {**SETTINGS[name], **{f"--{key.replace('_', '-')}": value for key, value in changed.items()}}
+    settings = {flag: value for flag, value in settings.items() if flag not in given}
+    return [name, *given, *(part for flag, value in settings.items() for part in (flag, value) if part is not None)]
+
+
+def test_the_rules_pass_every_option_of_the_runtime_commands() -> None:
+    """The commands have no defaults but --max-images, and the rules give each one every option."""
+    import typer.main
+
+    rules = (Path(SNAKEFILE).parent / "snake_runtime.smk").read_text()
+    group = typer.main.get_command(app)
+    for name in ("init-model", "train-model", "test-model"):
+        options = [p for p in group.commands[name].params if p.name != "help"]
+        assert {p.name for p in options if not p.required} <= {"max_images"}, name
+        shell = rules[rules.index(f"{{WORKFLOW_CLI}} {name}") :].split("\n\n")[0]
+        for param in options:
+            flag = param.opts[0]
+            assert flag in shell or f"params.{param.name}" in shell, (name, flag)
 
 
 def test_snakefile_command() -> None:
@@ -38,7 +85,16 @@ def test_check_config_bad_value(config_dir: Path) -> None:
 def test_malformed_model_args_option(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["init-model", "--model-name", "DyRCNNx2", "--model-args", "rctype=full", "--output", str(tmp_path / "m.pt")],
+        command(
+            "init-model",
+            "--model-name",
+            "DyRCNNx2",
+            "--model-args",
+            "rctype=full",
+            "--output",
+            str(tmp_path / "m.pt"),
+            data_root=str(tmp_path),
+        ),
     )
     assert result.exit_code == 2
     assert "malformed argument string" in result.output
@@ -46,7 +102,9 @@ def test_malformed_model_args_option(tmp_path: Path) -> None:
 
 
 def test_unknown_model_is_one_line(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["init-model", "--model-name", "NoNet", "--output", str(tmp_path / "m.pt")])
+    result = runner.invoke(
+        app, command("init-model", "--model-name", "NoNet", "--output", str(tmp_path / "m.pt"), data_root=str(tmp_path))
+    )
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "NoNet" in result.output
     assert not (tmp_path / "m.pt").exists()
@@ -74,8 +132,8 @@ def _init_model(tmp_path: Path, data_root: Path) -> Path:
     init = tmp_path / "models" / "DyRCNNx2:rctype=self+tsteps=3_0001_embedded_init.pt"
     result = runner.invoke(
         app,
-        ["init-model", "--model-name", "DyRCNNx2", "--model-args", ":rctype=self+tsteps=3", "--output", str(init),
-         "--data-root", str(data_root), "--data-name", "embedded"],
+        command("init-model", "--model-name", "DyRCNNx2", "--model-args", ":rctype=self+tsteps=3",
+                "--output", str(init), "--data-root", str(data_root), "--data-name", "embedded"),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return init
@@ -102,9 +160,10 @@ def test_train_model_passes_devices_and_strategy_and_only_rank_zero_writes(
     trained = init.with_name(init.name.replace("_init", "_trained"))
     result = runner.invoke(
         app,
-        ["train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir", str(tmp_path / "ckpt"),
-         "--log-dir", str(tmp_path / "lightning"), "--max-images", "16", "--batch-size", "16", "--no-progress",
-         "--data-root", str(data_root), "--devices", "2", "--strategy", "ddp"],
+        command("train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir",
+                str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--max-images", "16",
+                "--batch-size", "16", "--no-progress",
+                "--data-root", str(data_root), "--devices", "2", "--strategy", "ddp"),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert seen["devices"] == "2" and seen["strategy"] == "ddp"
@@ -116,9 +175,9 @@ def test_train_model_bad_strategy_is_one_line(tmp_path: Path, data_root: Path) -
     init = _init_model(tmp_path, data_root)
     result = runner.invoke(
         app,
-        ["train-model", "--input", str(init), "--output", str(tmp_path / "out.pt"), "--checkpoint-dir",
-         str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--data-root", str(data_root),
-         "--strategy", "dpp"],
+        command("train-model", "--input", str(init), "--output", str(tmp_path / "out.pt"), "--checkpoint-dir",
+                str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--data-root", str(data_root),
+                "--strategy", "dpp"),
     )  # fmt: skip
     assert result.exit_code != 0
     assert "strategy='dpp' is unknown; valid: auto, ddp" in result.output
@@ -134,7 +193,7 @@ def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path)
     common = ["--data-root", str(data_root), "--data-name", "embedded"]
     result = runner.invoke(
         app,
-        [
+        command(
             "init-model",
             "--model-name",
             "DyRCNNx2",
@@ -143,16 +202,16 @@ def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path)
             "--output",
             str(init),
             *common,
-        ],
+        ),
     )
     assert result.exit_code == 0, result.output
     trained = init.with_name(init.name.replace("_init", "_trained"))
     checkpoints = tmp_path / "checkpoints"
     result = runner.invoke(
         app,
-        ["train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir", str(checkpoints),
-         "--log-dir", str(tmp_path / "lightning"), "--epochs", "1", "--batch-size", "16", "--max-images", "32",
-         "--no-progress", *common],
+        command("train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir", str(checkpoints),
+                "--log-dir", str(tmp_path / "lightning"), "--epochs", "1", "--batch-size", "16", "--max-images", "32",
+                "--no-progress", *common),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert not checkpoints.exists()  # only an interrupted run keeps its checkpoints
@@ -165,9 +224,10 @@ def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path)
     outputs = tmp_path / "reports" / f"{stem}_test_outputs.csv"
     result = runner.invoke(
         app,
-        ["test-model", "--input", str(trained), "--data-loader", "StimulusContrast",
-         "--data-args", ":tsteps=4+stim=2+contrast=0.5", "--data-group", "one", "--batch-size", "8",
-         "--max-images", "12", "--responses", str(responses), "--outputs", str(outputs), "--no-progress", *common],
+        command("test-model", "--input", str(trained), "--data-loader", "StimulusContrast",
+                "--data-args", ":tsteps=4+stim=2+contrast=0.5", "--data-group", "one", "--batch-size", "8",
+                "--max-images", "12", "--responses", str(responses), "--outputs", str(outputs), "--no-progress",
+                *common),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     check_output_columns(outputs, read_header(outputs))
@@ -195,13 +255,15 @@ def test_an_interrupted_train_model_resumes_from_its_last_checkpoint(
 
     init = tmp_path / "DyRCNNx2:tsteps=2_0001_embedded_init.pt"
     common = ["--data-root", str(data_root), "--data-name", "embedded"]
-    args = ["--model-name", "DyRCNNx2", "--model-args", ":tsteps=2", "--output", str(init), *common]
+    args = command(
+        "init-model", "--model-name", "DyRCNNx2", "--model-args", ":tsteps=2", "--output", str(init), *common
+    )[1:]
     assert runner.invoke(app, ["init-model", *args]).exit_code == 0
     trained = tmp_path / "DyRCNNx2:tsteps=2_0001_embedded_trained.pt"
     checkpoints = tmp_path / "checkpoints"
-    train = ["train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir", str(checkpoints),
-             "--log-dir", str(tmp_path / "lightning"), "--epochs", "1", "--batch-size", "16", "--max-images", "32",
-             "--no-progress", *common]  # fmt: skip
+    train = command("train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir",
+                    str(checkpoints), "--log-dir", str(tmp_path / "lightning"), "--epochs", "1", "--batch-size", "16",
+                    "--max-images", "32", "--no-progress", *common)  # fmt: skip
 
     def killed(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the job dies after training, before its output exists

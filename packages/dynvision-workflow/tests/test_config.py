@@ -46,7 +46,10 @@ def test_missing_config_dir(tmp_path: Path) -> None:
     ("override", "message"),
     [
         ({"experiment": "nope"}, "unknown experiment 'nope'; valid choices: contrast, duration"),
-        ({"model_args": "{rctype:weird}"}, "unknown recurrence type (rctype) 'weird'; valid choices: "),
+        (
+            {"model_args": "{rctype:weird}"},
+            "at the sweep point {lossrt: 6, rctype: weird, tsteps: 8}: recurrence_type='weird' is unknown; valid: ",
+        ),
         ({"model_args": "rctype=full"}, "malformed argument string 'rctype=full'"),
         ({"model_args": "{rctype:full"}, "malformed value"),
         ({"precision": "17"}, "config key precision: '17' is not one of"),

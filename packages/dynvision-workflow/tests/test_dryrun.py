@@ -32,7 +32,7 @@ def test_done_file_and_config_experiment_build_the_same(tmp_path: Path) -> None:
     without_target = [path for path in by_config.outputs if path]
     assert sorted(by_file.outputs) == sorted(without_target)
     tests = [path for path in by_file.outputs if kind_of(path) == "outputs"]
-    assert len(tests) == 4 and all("StimulusContrast:tsteps=" in path for path in tests)
+    assert len(tests) == 4 and all("StimulusContrast:contrast=" in path for path in tests)
     assert by_file.rules.count("train_model") == 1
 
 
@@ -47,7 +47,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stderr
     trained = sorted(path for path in plan.outputs_of("train_model"))
     assert trained == sorted(
-        f"models/DyRCNNx4/DyRCNNx4:rctype={rctype}+tsteps=8+lossrt=6_0001_embedded_trained.pt"
+        f"models/DyRCNNx4/DyRCNNx4:lossrt=6+rctype={rctype}+tsteps=8_0001_embedded_trained.pt"
         for rctype in ("full", "self", "depthpointwise", "pointdepthwise")
     )
     assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 16
@@ -56,7 +56,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
 def test_guide_single_experiment_command(tmp_path: Path) -> None:
     plan = snakemake(tmp_path, "experiment", "--config", "model_name=DyRCNNx4", "model_args={rctype:full}", "seed=0002")
     assert plan.returncode == 0, plan.stderr
-    assert "models/DyRCNNx4/DyRCNNx4:rctype=full+tsteps=8+lossrt=6_0002_embedded_init.pt" in plan.outputs
+    assert "models/DyRCNNx4/DyRCNNx4:lossrt=6+rctype=full+tsteps=8_0002_embedded_init.pt" in plan.outputs
     assert "reports/experiment_contrast.done" in plan.outputs
 
 
@@ -75,7 +75,7 @@ def test_guide_standard_models_on_a_group(tmp_path: Path) -> None:
     assert len(outputs) == 16
     for name in ("AlexNet", "CorNetRT", "ResNet18", "DyRCNNx4"):
         assert (
-            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:tsteps=12+stim=8+contrast=0.1_shapes_test_outputs.csv"
+            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:contrast=0.1+stim=8+tsteps=12_shapes_test_outputs.csv"
             in outputs
         )
     assert "data/interim/embedded/test_shapes/folder.link" in plan.outputs_of("link")
@@ -113,8 +113,14 @@ def test_long_arguments_are_hashed(tmp_path: Path) -> None:
     assert len(models) == 1 and "~" in models[0]
     for path in plan.outputs:
         assert all(len(part.encode()) <= 255 for part in Path(path).parts)
-    index = yaml.safe_load((tmp_path / "models" / "hashed_args.yaml").read_text())
     token = Path(models[0]).name.split("_")[0][len("DyRCNNx4") :]
+    assert not (tmp_path / "models").exists()  # a dry run writes nothing, not even the index
+    # the job that makes the first file with the token writes its index entry
+    assert plan.outputs_of("hashed_args") == [f"models/hashed_args/{token}.yaml"]
+    config = ["--config", "experiment=contrast", f"model_args={long_args}"]
+    run = snakemake(tmp_path, *config, "--until", "hashed_args", "-j1", dry=False)
+    assert run.returncode == 0, run.stderr
+    index = yaml.safe_load((tmp_path / "models" / "hashed_args" / f"{token}.yaml").read_text())
     assert set(index[token][1:].split("+")) >= {f"{key}={value}" for key, value in pairs}
 
 
@@ -130,7 +136,7 @@ def test_dag_and_forcerun(tmp_path: Path) -> None:
     ("assignment", "message"),
     [
         ("model_name=NoNet", "unknown model 'NoNet'; valid choices: "),
-        ("model_args={rctype:weird}", "unknown recurrence type (rctype) 'weird'; valid choices: "),
+        ("model_args={rctype:weird}", "recurrence_type='weird' is unknown; valid: none, "),
         ("experiment=nope", "unknown experiment 'nope'; valid choices: contrast"),
         ("data_name=nodata", "unknown dataset 'nodata'; valid choices: "),
         ("data_group=nogroup", "unknown data_group of embedded 'nogroup'; valid choices: all"),
@@ -178,7 +184,7 @@ def test_train_model_command_carries_devices_strategy_and_launcher(tmp_path: Pat
     (command,) = [line for line in (local.stdout + local.stderr).splitlines() if " train-model " in line]
     assert command.split()[2] == str(Path(sys.executable).parent / "dynvision-workflow")
     assert "--devices auto --strategy auto " in command
-    stem = "DyRCNNx4:rctype=full+tsteps=8+lossrt=6_0001_embedded"
+    stem = "DyRCNNx4:lossrt=6+rctype=full+tsteps=8_0001_embedded"
     assert f"--checkpoint-dir models/DyRCNNx4/checkpoints/{stem} --log-dir logs/lightning/{stem} " in command
     launcher = "train_model:mpi='srun --nodes=1 --ntasks-per-node=2'"
     ddp = snakemake(

@@ -16,13 +16,13 @@ def plan_for(config_dir: Path, tmp_path: Path, **overrides: object) -> WorkflowP
 
 def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
     plan = plan_for(config_dir, tmp_path, model_args="{rctype:[full,self],tsteps:8}", seed="[0001,0002]")
-    assert plan.model_args() == [":rctype=full+tsteps=8+lossrt=6", ":rctype=self+tsteps=8+lossrt=6"]
+    assert plan.model_args() == [":lossrt=6+rctype=full+tsteps=8", ":lossrt=6+rctype=self+tsteps=8"]
     assert len(list(plan.models())) == 4
     inputs = plan.experiment_inputs("contrast")
     tests = [path for path in inputs if path.endswith("_test_outputs.csv")]
     assert len(tests) == 4 * 4  # four networks x four contrast levels
-    model = "DyRCNNx4:rctype=self+tsteps=8+lossrt=6_0002_embedded_trained"
-    stem = f"{model}_StimulusContrast:tsteps=12+stim=8+contrast=0.3_all"
+    model = "DyRCNNx4:lossrt=6+rctype=self+tsteps=8_0002_embedded_trained"
+    stem = f"{model}_StimulusContrast:contrast=0.3+stim=8+tsteps=12_all"
     assert f"reports/DyRCNNx4/{stem}_test_outputs.csv" in tests
     figures = [path for path in inputs if path.endswith(".png")]
     assert len(figures) == 4 * len(plan.experiment("contrast")["plots"])
@@ -30,7 +30,7 @@ def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
 
 def test_top_level_data_args_override_every_experiment(config_dir: Path, tmp_path: Path) -> None:
     plan = plan_for(config_dir, tmp_path, data_args="{contrast:[0.5]}")
-    assert plan.data_args("contrast") == [":tsteps=12+stim=8+contrast=0.5"]
+    assert plan.data_args("contrast") == [":contrast=0.5+stim=8+tsteps=12"]
 
 
 def test_hashed_tokens_map_back(config_dir: Path, tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_hashed_tokens_map_back(config_dir: Path, tmp_path: Path) -> None:
     [token] = plan.model_args()
     assert token.startswith("~")
     assert plan.args_dict(token)["tfb"] == 30
-    plan.index.save()
     reloaded = plan_for(config_dir, tmp_path, model_args=long_args)
     assert reloaded.args_text(token) == plan.args_text(token)
-    assert (tmp_path / "models" / "hashed_args.yaml").exists()
+    assert plan.index_entries(token, ":rctype=full") == [str(tmp_path / "models" / "hashed_args" / f"{token}.yaml")]
+    assert not (tmp_path / "models").exists()  # planning writes nothing

@@ -462,5 +462,5 @@ def canonical_model_args(args: Mapping[str, Any]) -> dict[str, Any]:
         short = SHORT_NAMES.get(long, long)
         if short in canonical:
             raise ValueError(f"argument {long!r} given twice (as {key!r} and under another name)")
-        canonical[short] = value if kind is None or value is None else coerce(short, value, kind)
+        canonical[short] = value if kind is None or value is None else coerce(long, value, kind)
     return canonical

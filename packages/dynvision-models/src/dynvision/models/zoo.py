@@ -102,7 +102,6 @@ class AlexNet(ZooModel):
     Pooling uses padding 1 so that 16-32 px inputs stay valid.
     """
 
-
     def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
         def specs(first: int) -> list[AreaSpec]:
             def pool() -> nn.MaxPool2d:
@@ -163,7 +162,6 @@ class ResNet18(ZooModel):
     engine), so the two engines agree exactly only in eval mode for this model.
     """
 
-
     def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
         def specs(first: int) -> list[AreaSpec]:
             stem = nn.Sequential(_conv(first, 64, 7, stride=2, bias=False), nn.BatchNorm2d(64))
@@ -181,7 +179,6 @@ class ResNet18(ZooModel):
 class CordsNet(ZooModel):
     """CordsNet-style continuous-time recurrent CNN: eight recurrent conv areas (64-512 channels),
     downsampling in areas 3, 5 and 7, full 3x3 recurrence and additive skips over two areas."""
-
 
     def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
         def specs(first: int) -> list[AreaSpec]:

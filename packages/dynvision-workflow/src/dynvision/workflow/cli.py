@@ -1,7 +1,9 @@
 """Command line of dynvision-workflow (also mounted as `dynvision workflow`).
 
 The Snakemake rules call `init-model`, `train-model` and `test-model`; `run` starts the workflow
-itself. Heavy libraries are imported inside the commands so that `--help` stays instant.
+itself. The runtime commands have no defaults of their own (only `--max-images`: absent = all
+images); the rules pass every value from the configuration, whose defaults live in config_defaults.yaml.
+Heavy libraries are imported inside the commands so that `--help` stays instant.
 """
 
 from pathlib import Path
@@ -52,7 +54,7 @@ def _fail(error: Exception) -> None:
     raise typer.Exit(1)
 
 
-DataRoot = Annotated[Path | None, typer.Option(help="Data folder (default: $DYNVISION_DATA_ROOT or ./data).")]
+DataRoot = Annotated[Path, typer.Option(help="Data folder (raw, interim, processed).")]
 Threads = Annotated[int, typer.Option(min=1, help="CPU threads torch may use.")]
 MaxImages = Annotated[int | None, typer.Option(min=1, help="Use only about this many images per epoch / test.")]
 Progress = Annotated[bool, typer.Option(help="Show progress bars (off on clusters).")]
@@ -62,11 +64,11 @@ Progress = Annotated[bool, typer.Option(help="Show progress bars (off on cluster
 def init_model_command(
     model_name: Annotated[str, typer.Option(help="Registered model name, e.g. DyRCNNx4.")],
     output: Annotated[Path, typer.Option(help="Model file to write (..._init.pt).")],
-    model_args: Annotated[str, typer.Option(help="Arguments as ':rctype=full+tsteps=20' or '{rctype: full}'.")] = "",
-    seed: Annotated[str, typer.Option(help="Random seed, e.g. 0001.")] = "0001",
-    data_name: Annotated[str, typer.Option(help="Dataset the model is sized for.")] = "embedded",
-    data_root: DataRoot = None,
-    pretrained: Annotated[bool, typer.Option(help="Start from the model's pretrained weights.")] = False,
+    model_args: Annotated[str, typer.Option(help="Arguments as ':rctype=full+tsteps=20' or '{rctype: full}'.")],
+    seed: Annotated[str, typer.Option(help="Random seed, e.g. 0001.")],
+    data_name: Annotated[str, typer.Option(help="Dataset the model is sized for.")],
+    data_root: DataRoot,
+    pretrained: Annotated[bool, typer.Option(help="Start from the model's pretrained weights.")],
 ) -> None:
     """Create a model and save its initial state."""
     from dynvision.workflow.runtime import initialize_model
@@ -85,21 +87,21 @@ def train_model_command(
     output: Annotated[Path, typer.Option(help="Trained model file to write (..._trained.pt).")],
     checkpoint_dir: Annotated[Path, typer.Option(help="Checkpoints; training resumes from last.ckpt here.")],
     log_dir: Annotated[Path, typer.Option(help="Folder of the training logs (metrics).")],
-    data_name: Annotated[str, typer.Option(help="Dataset to train on.")] = "embedded",
-    data_root: DataRoot = None,
-    epochs: Annotated[int, typer.Option(min=1)] = 3,
-    learning_rate: Annotated[float, typer.Option(min=0.0)] = 0.002,
-    energy_weight: Annotated[float, typer.Option(min=0.0)] = 0.0,
-    batch_size: Annotated[int, typer.Option(min=1)] = 32,
-    precision: Annotated[str, typer.Option(help="Lightning precision: 32, 16-mixed, bf16-mixed.")] = "32",
-    ffcv: Annotated[bool, typer.Option(help="Read the FFCV .beton files.")] = False,
-    progress: Progress = True,
-    ratio: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of training images used for training.")] = 0.9,
-    num_workers: Annotated[int, typer.Option(min=0)] = 0,
+    data_name: Annotated[str, typer.Option(help="Dataset to train on.")],
+    data_root: DataRoot,
+    epochs: Annotated[int, typer.Option(min=1)],
+    learning_rate: Annotated[float, typer.Option(min=0.0)],
+    energy_weight: Annotated[float, typer.Option(min=0.0)],
+    batch_size: Annotated[int, typer.Option(min=1)],
+    precision: Annotated[str, typer.Option(help="Lightning precision: 32, 16-mixed, bf16-mixed.")],
+    ffcv: Annotated[bool, typer.Option(help="Read the FFCV .beton files.")],
+    progress: Progress,
+    ratio: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of training images used for training.")],
+    num_workers: Annotated[int, typer.Option(min=0)],
+    threads: Threads,
+    devices: Annotated[str, typer.Option(help="Lightning devices: auto (what SLURM allots) or a count.")],
+    strategy: Annotated[str, typer.Option(help="Lightning strategy: auto, ddp, ...")],
     max_images: MaxImages = None,
-    threads: Threads = 1,
-    devices: Annotated[str, typer.Option(help="Lightning devices: auto (what SLURM allots) or a count.")] = "auto",
-    strategy: Annotated[str, typer.Option(help="Lightning strategy: auto, ddp, ...")] = "auto",
 ) -> None:
     """Train a model file; an interrupted run resumes from its last checkpoint."""
     import torch
@@ -141,15 +143,15 @@ def test_model_command(
     responses: Annotated[Path, typer.Option(help="Responses file to write (..._test_responses.pt).")],
     outputs: Annotated[Path, typer.Option(help="Outputs table to write (..._test_outputs.csv).")],
     data_loader: Annotated[str, typer.Option(help="Registered stimulus, e.g. StimulusContrast.")],
-    data_args: Annotated[str, typer.Option(help="Stimulus arguments as ':tsteps=20+contrast=0.5'.")] = "",
-    data_name: Annotated[str, typer.Option(help="Dataset to test on.")] = "embedded",
-    data_group: Annotated[str, typer.Option(help="Class group to test on.")] = "all",
-    data_root: DataRoot = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
-    record: Annotated[str, typer.Option(help="'layer' (mean/std per area) or 'unit' (every unit).")] = "layer",
-    progress: Progress = True,
+    data_args: Annotated[str, typer.Option(help="Stimulus arguments as ':tsteps=20+contrast=0.5'.")],
+    data_name: Annotated[str, typer.Option(help="Dataset to test on.")],
+    data_group: Annotated[str, typer.Option(help="Class group to test on.")],
+    data_root: DataRoot,
+    batch_size: Annotated[int, typer.Option(min=1)],
+    record: Annotated[str, typer.Option(help="'layer' (mean/std per area) or 'unit' (every unit).")],
+    progress: Progress,
+    threads: Threads,
     max_images: MaxImages = None,
-    threads: Threads = 1,
 ) -> None:
     """Test a model on a stimulus protocol; write outputs, responses and their config sidecars."""
     import torch

@@ -1,12 +1,12 @@
 """Keep file names within the file system's limit by hashing long argument strings.
 
-A sweep can produce argument strings such as ``:rctype=full+tsteps=20+tau=5+...`` that make a
-file name longer than the file system allows (255 bytes on most systems). Any argument string
-longer than :data:`MAX_ARGS_CHARS` characters is replaced in file names by the token
-``~`` + the first 12 hex digits of its SHA-256. The token is written to the sidecar
-``hashed_args.yaml`` (``token: original``) in the models folder, from which every rule maps it
-back. Should two strings ever share a token, the newer one gets a longer digest, so a token
-always means exactly one argument string.
+A sweep can produce argument strings such as ``:rctype=full+tau=5+tsteps=20+...`` that make a file
+name longer than the file system allows (255 bytes on most systems). Any argument string longer than
+:data:`MAX_ARGS_CHARS` characters is replaced in file names by the token ``~`` + the first 12 hex digits
+of its SHA-256. The token is a function of the string alone, so parsing a configuration knows every
+token of its sweep and writes nothing. The jobs that create a file with a token write its index entry
+``models/hashed_args/<token>.yaml`` (``token: argument string``), one small file per token, so that
+concurrent runs never lose an entry and a later run (or a person) can map a token back.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -23,9 +22,8 @@ MAX_ARGS_CHARS = 48
 """Argument strings longer than this are hashed in file names."""
 HASH_PREFIX = "~"
 HASH_DIGITS = 12
-TOKEN_PATTERN = r"~[0-9a-f]{12,64}"
+TOKEN_PATTERN = r"~[0-9a-f]{12}"
 """Regular expression of a hashed argument token (also used as Snakemake wildcard constraint)."""
-SIDECAR_NAME = "hashed_args.yaml"
 NAME_MAX = 255
 
 
@@ -41,51 +39,51 @@ def name_max(folder: Path | str = ".") -> int:
         return NAME_MAX
 
 
-class ArgsIndex:
-    """The sidecar mapping of hashed argument tokens back to their argument strings."""
+def token_of(encoded: str) -> str:
+    """The file-name form of an argument string: itself when short, else ``~`` and 12 hex digits of its hash."""
+    if len(encoded) <= MAX_ARGS_CHARS:
+        return encoded
+    return HASH_PREFIX + hashlib.sha256(encoded.encode()).hexdigest()[:HASH_DIGITS]
 
-    def __init__(self, sidecar: Path | str) -> None:
-        self.sidecar = Path(sidecar)
+
+def read_entry(path: Path | str) -> dict[str, str]:
+    """One index entry file as ``{token: argument string}`` (empty when it does not exist)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    return {str(token): str(encoded) for token, encoded in (yaml.safe_load(path.read_text()) or {}).items()}
+
+
+class ArgsIndex:
+    """The tokens of one configuration's sweep, and the index entries of earlier runs in ``folder``."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
         self.tokens: dict[str, str] = {}
-        if self.sidecar.exists():
-            loaded = yaml.safe_load(self.sidecar.read_text()) or {}
-            self.tokens = {str(token): str(encoded) for token, encoded in loaded.items()}
-        self._dirty = False
 
     def shorten(self, encoded: str) -> str:
-        """The file-name form of ``encoded``: itself when short, else its (collision-free) token."""
-        if len(encoded) <= MAX_ARGS_CHARS:
-            return encoded
-        digest = hashlib.sha256(encoded.encode()).hexdigest()
-        for digits in range(HASH_DIGITS, len(digest) + 1, 4):
-            token = HASH_PREFIX + digest[:digits]
-            known = self.tokens.get(token)
-            if known == encoded:
-                return token
-            if known is None:
-                self.tokens[token] = encoded
-                self._dirty = True
-                return token
-        raise NameLengthError(f"argument string {encoded!r} collides with every hash length")
+        """The file-name form of ``encoded``; two strings of one sweep sharing a token is an error."""
+        token = token_of(encoded)
+        if token != encoded:
+            known = self.tokens.setdefault(token, encoded)
+            if known != encoded:
+                raise NameLengthError(f"argument strings {known!r} and {encoded!r} share the token {token}")
+        return token
+
+    def entry(self, token: str) -> Path:
+        return self.folder / f"{token}.yaml"
 
     def expand(self, shortened: str) -> str:
-        """The argument string behind a file-name form (tokens are looked up in the sidecar)."""
+        """The argument string behind a file-name form (a token of this sweep, or of an index entry)."""
         if not re.fullmatch(TOKEN_PATTERN, shortened or ""):
             return shortened
-        if shortened not in self.tokens:
-            raise KeyError(f"unknown hashed argument token {shortened!r}: it is not listed in {self.sidecar}")
-        return self.tokens[shortened]
-
-    def save(self) -> None:
-        """Write the sidecar atomically when new tokens were added."""
-        if not self._dirty:
-            return
-        self.sidecar.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=self.sidecar.parent, prefix=".hashed_args.", suffix=".tmp")
-        with os.fdopen(handle, "w") as stream:
-            yaml.safe_dump(dict(sorted(self.tokens.items())), stream, sort_keys=False)
-        os.replace(temp, self.sidecar)
-        self._dirty = False
+        encoded = self.tokens.get(shortened) or read_entry(self.entry(shortened)).get(shortened)
+        if encoded is None:
+            raise KeyError(
+                f"unknown hashed argument token {shortened!r}: not in this configuration's sweep, "
+                f"nor in {self.entry(shortened)}"
+            )
+        return encoded
 
 
 def check_name_length(name: str, limit: int = NAME_MAX) -> str:

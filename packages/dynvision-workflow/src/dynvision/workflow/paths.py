@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from dynvision.data.layout import LINK_MARKER
-from dynvision.workflow.environment import iam_on_cluster
 
-MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}_{status}"
-TEST_STEM = MODEL_STEM + "_{data_loader}{data_args}_{data_group}"
-FIGURE_FOLDER = "{experiment}_{model_name}{model_args}_{seed}_{data_name}_{status}_{data_group}"
+HASHED_ARGS_FOLDER = "hashed_args"
+
+MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}"
+"""One network of a sweep; its files add ``_{status}`` (``init``/``trained``)."""
+TEST_STEM = MODEL_STEM + "_{status}_{data_loader}{data_args}_{data_group}"
+"""One test of one network: a data loader with its arguments on a class group."""
+FIGURE_STEM = "{experiment}_" + MODEL_STEM + "_{status}_{data_group}"
+"""The figures of one experiment for one network and group."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,8 @@ class ProjectPaths:
     def benchmarks(self) -> Path:
         return self.logs / "benchmarks"
 
-    def model(self) -> str:
-        return str(self.models / "{model_name}" / f"{MODEL_STEM}.pt")
+    def model(self, status: str = "{status}") -> str:
+        return str(self.models / "{model_name}" / f"{MODEL_STEM}_{status}.pt")
 
     def responses(self) -> str:
         return str(self.models / "{model_name}" / f"{TEST_STEM}_test_responses.pt")
@@ -82,7 +86,11 @@ class ProjectPaths:
         return str(self.reports / "{model_name}" / f"{TEST_STEM}_test_outputs.csv")
 
     def figure_folder(self) -> str:
-        return str(self.figures / "{experiment}" / FIGURE_FOLDER)
+        return str(self.figures / "{experiment}" / FIGURE_STEM)
+
+    def figure_data(self) -> str:
+        """The tidy table of all levels of an experiment that every plot of the folder is drawn from."""
+        return str(Path(self.figure_folder()) / "data.csv")
 
     def figure(self) -> str:
         return str(Path(self.figure_folder()) / "{plot}.png")
@@ -90,13 +98,27 @@ class ProjectPaths:
     def experiment_done(self) -> str:
         return str(self.reports / "experiment_{experiment}.done")
 
+    def experiment_record(self) -> str:
+        """The configuration an experiment ran with, written beside its ``.done`` flag."""
+        return str(self.reports / "experiment_{experiment}.config.yaml")
+
     def checkpoints(self) -> str:
         return str(self.models / "{model_name}" / "checkpoints" / MODEL_STEM)
 
-    @staticmethod
-    def iam_on_cluster() -> bool:
-        """True inside a SLURM job (see :func:`dynvision.workflow.environment.iam_on_cluster`)."""
-        return iam_on_cluster()
+    def training_logs(self) -> str:
+        """Lightning's metrics of one training run."""
+        return str(self.logs / "lightning" / MODEL_STEM)
+
+    def log(self, rule: str, stem: str) -> str:
+        """The log file of one job of ``rule``; ``stem`` is the pattern of its wildcards."""
+        return str(self.logs / rule / f"{stem}.log")
+
+    def benchmark(self, rule: str, stem: str) -> str:
+        return str(self.benchmarks / rule / f"{stem}.tsv")
+
+    def hashed_args(self, token: str = "{token}") -> str:
+        """The index entry of one hashed argument token: which argument string it stands for."""
+        return str(self.models / HASHED_ARGS_FOLDER / f"{token}.yaml")
 
 
 def sidecar(path: str | Path) -> Path:

@@ -11,7 +11,7 @@ rule get_data:
     params:
         data_root=DATA.root,
     log:
-        project_paths.logs / "get_data" / "{data_name}.log",
+        project_paths.log("get_data", "{data_name}"),
     shell:
         "{DATA_CLI} get {wildcards.data_name:q} --data-root {params.data_root:q} > {log:q} 2>&1"
 
@@ -25,7 +25,7 @@ rule link:
     params:
         data_root=DATA.root,
     log:
-        project_paths.logs / "link" / "{data_name}_{data_subset}.log",
+        project_paths.log("link", "{data_name}_{data_subset}"),
     shell:
         "{DATA_CLI} link {wildcards.data_name:q} --subset {wildcards.data_subset:q} "
         "--data-root {params.data_root:q} > {log:q} 2>&1"
@@ -42,9 +42,9 @@ rule convert:
         data_root=DATA.root,
         ratio=config["train_ratio"],
     log:
-        project_paths.logs / "convert" / "{data_name}.log",
+        project_paths.log("convert", "{data_name}"),
     benchmark:
-        project_paths.benchmarks / "convert" / "{data_name}.tsv"
+        project_paths.benchmark("convert", "{data_name}")
     shell:
         "{DATA_CLI} convert {wildcards.data_name:q} --ratio {params.ratio} --seed 0 "
         "--data-root {params.data_root:q} > {log:q} 2>&1"

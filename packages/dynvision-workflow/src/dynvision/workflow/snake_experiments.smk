@@ -8,8 +8,8 @@ rule experiment_done:
     input:
         lambda w: plan.experiment_inputs(w.experiment),
     output:
-        done=project_paths.reports / "experiment_{experiment}.done",
-        config=project_paths.reports / "experiment_{experiment}.config.yaml",
+        done=project_paths.experiment_done(),
+        config=project_paths.experiment_record(),
     localrule: True
     run:
         write_experiment_record(output.done, output.config, list(input), config, wildcards.experiment)

@@ -1,7 +1,10 @@
-"""Model initialisation, training and testing: each rule calls a `dynvision-workflow` command."""
+"""Model initialisation, training and testing: each rule calls a `dynvision-workflow` command.
 
-MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}"
-TEST_STEM = MODEL_STEM + "_{status}_{data_loader}{data_args}_{data_group}"
+Every path comes from `project_paths` (dynvision.workflow.paths), the one place that knows the layout.
+"""
+
+from dynvision.workflow.paths import MODEL_STEM, TEST_STEM, sidecar
+from dynvision.workflow.records import write_yaml
 
 
 def training_data(wildcards):
@@ -11,20 +14,30 @@ def training_data(wildcards):
     return [DATA.link(wildcards.data_name, "train_all")]
 
 
+rule hashed_args:
+    """Write the index entry of a hashed argument token: which argument string it stands for."""
+    output:
+        project_paths.hashed_args(),
+    localrule: True
+    run:
+        write_yaml(output[0], {wildcards.token: plan.args_text(wildcards.token)})
+
+
 rule init_model:
     """Create a model with the given arguments and seed and save its initial state."""
     input:
         dataset=DATA.link("{data_name}", "train_all"),
+        index=lambda w: plan.index_entries(w.model_args),
     output:
-        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_init.pt"),
+        model_state=project_paths.model("init"),
     params:
         model_args=lambda w: plan.args_text(w.model_args),
         data_root=DATA.root,
         pretrained="--pretrained" if config["init_with_pretrained"] else "--no-pretrained",
     log:
-        project_paths.logs / "init_model" / (MODEL_STEM + ".log"),
+        project_paths.log("init_model", MODEL_STEM),
     shell:
-        "{WORKFLOW_CLI} init-model --model-name {wildcards.model_name:q} --model-args {params.model_args:q} "
+        "{WORKFLOW_CLI} init-model --model-name {wildcards.model_name:q} --model-args={params.model_args:q} "
         "--seed {wildcards.seed:q} --data-name {wildcards.data_name:q} --data-root {params.data_root:q} "
         "{params.pretrained} --output {output.model_state:q} > {log:q} 2>&1"
 
@@ -32,14 +45,14 @@ rule init_model:
 rule train_model:
     """Train an initialised model; an interrupted run resumes from its last checkpoint (--rerun-incomplete)."""
     input:
-        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_init.pt"),
+        model_state=project_paths.model("init"),
         dataset=training_data,
     output:
-        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_trained.pt"),
+        model_state=project_paths.model("trained"),
     params:
         data_root=DATA.root,
-        checkpoint_dir=str(project_paths.models / "{model_name}" / "checkpoints" / MODEL_STEM),  # wildcards filled in
-        log_dir=str(project_paths.logs / "lightning" / MODEL_STEM),
+        checkpoint_dir=project_paths.checkpoints(),  # a pattern: Snakemake fills in the wildcards
+        log_dir=project_paths.training_logs(),
         epochs=config["epochs"],
         learning_rate=config["learning_rate"],
         energy_weight=config["energy_weight"],
@@ -55,9 +68,9 @@ rule train_model:
         # srun starting one process per GPU when the cluster profile asks for several (resource mpi), else empty.
         launcher=lambda wildcards, resources: resources.get("mpi", ""),
     log:
-        project_paths.logs / "train_model" / (MODEL_STEM + ".log"),
+        project_paths.log("train_model", MODEL_STEM),
     benchmark:
-        project_paths.benchmarks / "train_model" / (MODEL_STEM + ".tsv")
+        project_paths.benchmark("train_model", MODEL_STEM)
     threads: rule_resources("train_model")["threads"]
     resources:
         mem_mb=scaled("train_model", "mem_mb"),
@@ -76,13 +89,14 @@ rule train_model:
 rule test_model:
     """Show the stimuli of a data loader to a model and record outputs and responses (the viz data contract)."""
     input:
-        model_state=project_paths.models / "{model_name}" / (MODEL_STEM + "_{status}.pt"),
+        model_state=project_paths.model(),
         dataset=DATA.link("{data_name}", "test_{data_group}"),
+        index=lambda w: plan.index_entries(w.data_args),
     output:
-        responses=project_paths.models / "{model_name}" / (TEST_STEM + "_test_responses.pt"),
-        results=project_paths.reports / "{model_name}" / (TEST_STEM + "_test_outputs.csv"),
-        responses_config=project_paths.models / "{model_name}" / (TEST_STEM + "_test_responses.config.yaml"),
-        results_config=project_paths.reports / "{model_name}" / (TEST_STEM + "_test_outputs.config.yaml"),
+        responses=project_paths.responses(),
+        results=project_paths.outputs(),
+        responses_config=sidecar(project_paths.responses()),
+        results_config=sidecar(project_paths.outputs()),
     params:
         data_args=lambda w: plan.args_text(w.data_args),
         data_root=DATA.root,
@@ -91,9 +105,9 @@ rule test_model:
         progress="--progress" if progress_bar() else "--no-progress",
         max_images=option("--max-images", config["test_images"]),
     log:
-        project_paths.logs / "test_model" / (TEST_STEM + ".log"),
+        project_paths.log("test_model", TEST_STEM),
     benchmark:
-        project_paths.benchmarks / "test_model" / (TEST_STEM + ".tsv")
+        project_paths.benchmark("test_model", TEST_STEM)
     threads: rule_resources("test_model")["threads"]
     resources:
         mem_mb=scaled("test_model", "mem_mb"),
@@ -102,6 +116,6 @@ rule test_model:
     shell:
         "{WORKFLOW_CLI} test-model --input {input.model_state:q} --data-name {wildcards.data_name:q} "
         "--data-group {wildcards.data_group:q} --data-loader {wildcards.data_loader:q} "
-        "--data-args {params.data_args:q} --data-root {params.data_root:q} --batch-size {params.batch_size} "
+        "--data-args={params.data_args:q} --data-root {params.data_root:q} --batch-size {params.batch_size} "
         "--record {params.record} {params.progress} {params.max_images} --threads {threads} "
         "--responses {output.responses:q} --outputs {output.results:q} > {log:q} 2>&1"

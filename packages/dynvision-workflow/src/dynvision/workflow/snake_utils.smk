@@ -77,3 +77,4 @@ wildcard_constraints:
     status="init|trained",
     experiment=NAME,
     plot=NAME,
+    token=TOKEN_PATTERN,

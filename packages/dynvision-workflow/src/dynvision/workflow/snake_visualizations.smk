@@ -1,10 +1,7 @@
 """Figures: dynvision-viz turns the test outputs of an experiment into tidy tables and plots."""
 
-FIGURE_FOLDER = (
-    project_paths.figures
-    / "{experiment}"
-    / "{experiment}_{model_name}{model_args}_{seed}_{data_name}_{status}_{data_group}"
-)
+from dynvision.workflow.paths import FIGURE_STEM
+
 CAPTION = WORKFLOW_DIR / "report" / "figure.rst"
 
 
@@ -13,11 +10,11 @@ rule process_experiment:
     input:
         lambda w: plan.figure_inputs(w.experiment, dict(w)),
     output:
-        FIGURE_FOLDER / "data.csv",
+        project_paths.figure_data(),
     params:
         parameter=lambda w: plan.experiment(w.experiment).get("parameter", ""),
     log:
-        project_paths.logs / "process_experiment" / "{experiment}_{model_name}{model_args}_{seed}_{data_name}_{status}_{data_group}.log",
+        project_paths.log("process_experiment", FIGURE_STEM),
     shell:
         "{VIZ_CLI} aggregate {wildcards.experiment:q} --parameter {params.parameter:q} "
         "--output {output:q} --input {input:q} > {log:q} 2>&1"
@@ -26,10 +23,10 @@ rule process_experiment:
 rule plot:
     """Draw one plot of an experiment for one model."""
     input:
-        FIGURE_FOLDER / "data.csv",
+        project_paths.figure_data(),
     output:
         report(
-            FIGURE_FOLDER / "{plot}.png",
+            project_paths.figure(),
             caption=CAPTION,
             category="{experiment}",
             subcategory="{model_name}",
@@ -38,7 +35,7 @@ rule plot:
     params:
         parameter=lambda w: plan.experiment(w.experiment).get("parameter", ""),
     log:
-        project_paths.logs / "plot" / "{experiment}_{model_name}{model_args}_{seed}_{data_name}_{status}_{data_group}_{plot}.log",
+        project_paths.log("plot", FIGURE_STEM + "_{plot}"),
     shell:
         "{VIZ_CLI} plot {wildcards.plot:q} --parameter {params.parameter:q} "
         "--input {input:q} --output {output:q} > {log:q} 2>&1"

@@ -7,14 +7,15 @@ file name, so the sweep logic lives (and is tested) here rather than in lambdas 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from dynvision.workflow.arguments import args_product, decode_args
+from dynvision.workflow.arguments import args_product, decode_args, model_args_canonical
 from dynvision.workflow.config import as_list
-from dynvision.workflow.names import SIDECAR_NAME, ArgsIndex, check_name_length, name_max
-from dynvision.workflow.paths import FIGURE_FOLDER, TEST_STEM, ProjectPaths
+from dynvision.workflow.names import TOKEN_PATTERN, ArgsIndex, check_name_length, name_max
+from dynvision.workflow.paths import FIGURE_STEM, HASHED_ARGS_FOLDER, TEST_STEM, ProjectPaths
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,11 @@ class WorkflowPlan:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.paths = ProjectPaths.from_config(config)
-        self.index = ArgsIndex(self.paths.models / SIDECAR_NAME)
+        self.index = ArgsIndex(self.paths.models / HASHED_ARGS_FOLDER)
         self.limit = name_max(self.paths.models if self.paths.models.exists() else ".")
+        self.model_args()  # every token of the sweep is known from the start (hashing writes nothing)
+        for experiment in self.all_experiments():
+            self.data_args(experiment)
 
     # --- arguments -------------------------------------------------------------------------
     def shorten(self, encoded: str) -> str:
@@ -45,13 +49,18 @@ class WorkflowPlan:
         """The encoded argument string behind a file-name form (``:rctype=full``)."""
         return self.index.expand(shortened)
 
+    def index_entries(self, *shortened: str) -> list[str]:
+        """The index entry files of those file-name forms that are hashed tokens (what a job writes)."""
+        return [self.paths.hashed_args(token) for token in shortened if re.fullmatch(TOKEN_PATTERN, token)]
+
     def args_dict(self, shortened: str) -> dict[str, Any]:
         """The arguments behind a file-name form, as a dict."""
         return decode_args(self.args_text(shortened))
 
     def model_args(self) -> list[str]:
         """File-name forms of every model-argument combination of the sweep."""
-        return [self.shorten(encoded) for encoded in args_product(self.config.get("model_args") or {})]
+        encoded = args_product(self.config.get("model_args") or {}, model_args_canonical)
+        return [self.shorten(text) for text in encoded]
 
     def experiment(self, name: str) -> dict[str, Any]:
         """The settings of one experiment, with the top-level ``data_args`` merged in."""
@@ -113,7 +122,7 @@ class WorkflowPlan:
 
     def figure_folder(self, experiment: str, key: ModelKey, group: str) -> str:
         fields = dict(vars(key), experiment=experiment, status=self.experiment(experiment)["status"], data_group=group)
-        check_name_length(FIGURE_FOLDER.format(**fields), self.limit)
+        check_name_length(FIGURE_STEM.format(**fields), self.limit)
         return self.paths.figure_folder().format(**fields)
 
     def figures(self, experiment: str) -> list[str]:

@@ -1,69 +1,69 @@
-"""Check a merged configuration before any job exists: JSON schema first, then the registries.
+"""Check a merged configuration before any job exists: keys, JSON schema, then every point of the sweep.
 
-Every problem becomes one :class:`ConfigError` line naming the bad value and the valid choices.
-Valid names come from the package registries (models, datasets, groups, stimuli) when those
-packages can be imported, else from the ``choices`` section of the config.
+Every problem becomes one :class:`ConfigError` line naming the bad value, where it is and the valid
+choices or range. The checks are the packages' own, run torch-free: the model's (every
+:class:`dynvision.models.spec.Dynamics` check, on every point of the ``model_args`` sweep) and the
+stimulus's (every point of each experiment's ``data_args``). Valid names come from the package
+registries (models, datasets, groups, stimuli).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dynvision.workflow.arguments import ArgumentError, args_product, decode_args
+import yaml
+
+from dynvision.models import spec
+from dynvision.workflow.arguments import ArgumentError, args_product, decode_args, model_args_canonical
 from dynvision.workflow.config import ConfigError, as_list
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.yaml"
 
 
-def _schema_message(config: dict[str, Any], schema: Path) -> str | None:
+def _schema(schema: Path = SCHEMA_PATH) -> dict[str, Any]:
+    return yaml.safe_load(schema.read_text())
+
+
+def check_keys(config: Mapping[str, Any], schema: dict[str, Any]) -> None:
+    """Unknown keys, at the top and in each experiment, fail with the closest valid key."""
+    valid = schema["properties"]
+    for key in config:
+        if key not in valid:
+            raise ConfigError(f"unknown config key {key!r}{spec.closest(key, valid)}; valid keys: {', '.join(valid)}")
+    entry = schema["properties"]["experiment_config"]["additionalProperties"]["properties"]
+    for name, experiment in (config.get("experiment_config") or {}).items():
+        for key in experiment if isinstance(experiment, dict) else ():
+            if key not in entry:
+                hint = spec.closest(key, entry)
+                raise ConfigError(f"experiment_config.{name}: unknown key {key!r}{hint}; valid: {', '.join(entry)}")
+
+
+def validate_schema(config: dict[str, Any], schema: dict[str, Any]) -> None:
     """The most relevant schema violation as one line (where in the config, and what is wrong)."""
     import jsonschema
-    import yaml
 
-    validator = jsonschema.Draft202012Validator(yaml.safe_load(schema.read_text()))
+    validator = jsonschema.Draft202012Validator(schema)
     best = jsonschema.exceptions.best_match(validator.iter_errors(config))
-    if best is None:
-        return None
-    where = ".".join(str(part) for part in best.absolute_path) or "config"
-    message = best.message if len(best.message) < 200 else best.message[:200] + "..."
-    return f"config key {where}: {message}"
+    if best is not None:
+        where = ".".join(str(part) for part in best.absolute_path) or "config"
+        message = best.message if len(best.message) < 200 else best.message[:200] + "..."
+        raise ConfigError(f"config key {where}: {message}")
 
 
-def validate_schema(config: dict[str, Any], schema: Path = SCHEMA_PATH) -> None:
-    """Validate against the schema, then let ``snakemake.utils.validate`` fill in its defaults."""
-    from snakemake.utils import validate
-
-    message = _schema_message(config, schema)
-    if message:
-        raise ConfigError(message)
-    validate(config, str(schema))
-
-
-def _check(kind: str, values: Iterable[Any], valid: Iterable[str] | None) -> None:
-    if valid is None:
-        return
+def _check(kind: str, values: Iterable[Any], valid: Iterable[str]) -> None:
     valid = sorted(set(valid))
     for value in values:
         if value not in valid:
-            raise ConfigError(f"unknown {kind} {value!r}; valid choices: {', '.join(valid)}")
-
-
-def _registry(import_list: Callable[[], Iterable[str]]) -> list[str] | None:
-    """Names from a registry, or None when its package is not installed."""
-    try:
-        return list(import_list())
-    except ImportError:
-        return None
+            hint = spec.closest(str(value), valid)
+            raise ConfigError(f"unknown {kind} {value!r}; valid choices: {', '.join(valid)}{hint}")
 
 
 def _models(names: list[str]) -> Iterable[str]:
     """The built-in models when ``names`` are all among them (no torch needed), else every registered one."""
-    from dynvision.models.spec import BUILTIN_MODELS
-
-    if set(names) <= set(BUILTIN_MODELS):
-        return BUILTIN_MODELS
+    if set(names) <= set(spec.BUILTIN_MODELS):
+        return spec.BUILTIN_MODELS
     from dynvision.models import list_models
 
     return list_models()
@@ -81,50 +81,48 @@ def _stimuli() -> Iterable[str]:
     return list_stimuli()
 
 
-def _recurrence_types() -> Iterable[str]:
-    from dynvision.models.spec import RECURRENCE_TYPES
-
-    return RECURRENCE_TYPES
-
-
 def _check_groups(config: dict[str, Any]) -> None:
     """Every test group must be defined for every dataset (``all`` always is)."""
-    try:
-        from dynvision.data.groups import list_groups
-    except ImportError:
-        return
+    from dynvision.data.groups import list_groups
+
     config_data = Path(config.get("config_dir", "configs")) / "config_data.yaml"
     for data_name in as_list(config["data_name"]):
         valid = list_groups(data_name, config_path=config_data if config_data.exists() else None)
         _check(f"data_group of {data_name}", as_list(config["data_group"]), valid)
 
 
-def _check_model_args(config: dict[str, Any]) -> None:
-    """Every model must accept every argument of the sweep (the catalogue, or for other models the registry,
-    names the valid ones)."""
-    try:
-        from dynvision.models.spec import builtin_arguments, map_arguments
-    except ImportError:
-        return
+def point_text(encoded: str) -> str:
+    """A point of a sweep as the user writes it: ``{rctype: full, tau: -1}``."""
+    return "{" + ", ".join(f"{key}: {spec.format_value(value)}" for key, value in decode_args(encoded).items()) + "}"
+
+
+def check_model_args(config: dict[str, Any], *, registries: bool) -> None:
+    """Every model of the sweep must accept every point of ``model_args``, with every dynamics check passing.
+
+    Built-in models are checked without torch; other registered models (``registries``) name their keywords
+    through the registry, and their dynamics are checked the same way.
+    """
+    points = sweep_args(config.get("model_args") or {}, "model_args", canonical=True)
     for model_name in as_list(config["model_name"]):
-        valid = builtin_arguments(model_name)
+        valid = spec.builtin_arguments(model_name)
         if valid is None:
+            if not registries:
+                continue
             from dynvision.models.registry import model_arguments
 
             valid = model_arguments(model_name)
-        for args in model_args_dicts(config):
+        for encoded in points:
             try:
-                map_arguments(model_name, args, valid)
+                spec.model_dynamics(model_name, decode_args(encoded), valid=valid)
             except ValueError as error:
-                raise ConfigError(f"model_args of {model_name}: {str(error).splitlines()[0]}") from None
+                raise ConfigError(
+                    f"model_args of {model_name} at the sweep point {point_text(encoded)}: {str(error).splitlines()[0]}"
+                ) from None
 
 
-def _check_data_args(config: dict[str, Any], experiments: list[str]) -> None:
-    """Every stimulus must accept every argument combination of its experiment (the data package says why not)."""
-    try:
-        from dynvision.data.stimuli import create_stimulus
-    except ImportError:
-        return
+def check_data_args(config: dict[str, Any], experiments: list[str]) -> None:
+    """Every stimulus must accept every point of its experiment's ``data_args`` (the data package says why not)."""
+    from dynvision.data.stimuli import create_stimulus
     from dynvision.workflow.targets import WorkflowPlan
 
     plan = WorkflowPlan(config)
@@ -134,35 +132,34 @@ def _check_data_args(config: dict[str, Any], experiments: list[str]) -> None:
             try:
                 create_stimulus(settings["data_loader"], **decode_args(encoded))
             except ValueError as error:
-                raise ConfigError(f"data_args of experiment {name}: {str(error).splitlines()[0]}") from None
+                raise ConfigError(
+                    f"data_args of experiment {name} at the sweep point {point_text(encoded)}: "
+                    f"{str(error).splitlines()[0]}"
+                ) from None
 
 
-def sweep_args(args: Any, what: str) -> list[str]:
-    """Encoded argument strings of a mapping or string, as a one-line ConfigError when malformed."""
+def sweep_args(args: Any, what: str, *, canonical: bool = False) -> list[str]:
+    """Encoded argument strings of a mapping or string (model arguments canonical), or one ConfigError line."""
     try:
-        if isinstance(args, str):
-            decode_args(args)
-        return args_product(args)
+        return args_product(args, model_args_canonical if canonical else None)
     except ArgumentError as error:
         raise ConfigError(f"{what}: {error}") from None
 
 
-def model_args_dicts(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every model argument combination of the sweep as a dict."""
-    return [decode_args(encoded) for encoded in sweep_args(config.get("model_args") or {}, "model_args")]
-
-
 def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[str, Any]:
-    """Validate ``config`` in place (schema defaults filled in) and return it.
+    """Validate ``config`` and return it.
 
     Args:
         config: The merged configuration of :func:`dynvision.workflow.config.load_config`.
-        registries: Also check names against the installed packages' registries (imports torch).
+        registries: Also check names against the installed packages' registries (a third-party model
+            imports torch). Off inside cluster jobs: the main process has checked the same configuration.
     """
+    schema = _schema()
     for key in ("model_args", "data_args"):
         if isinstance(config.get(key), str):
             sweep_args(config[key], key)
-    validate_schema(config)
+    check_keys(config, schema)
+    validate_schema(config, schema)
     experiments = config["experiment_config"]
     _check("experiment", as_list(config["experiment"]), experiments)
     for name, experiment in experiments.items():
@@ -170,18 +167,12 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
         if isinstance(data_args, dict) and isinstance(config.get("data_args"), dict):
             data_args = {**data_args, **config["data_args"]}
         sweep_args(data_args, f"data_args of experiment {name}")
-    choices = config.get("choices") or {}
-    rctypes = [args["rctype"] for args in model_args_dicts(config) if "rctype" in args]
     if registries:
-        models = as_list(config["model_name"])
-        _check("model", models, _registry(lambda: _models(models)) or choices.get("model_name"))
-        _check("recurrence type (rctype)", rctypes, _registry(_recurrence_types) or choices.get("rctype"))
-        _check_model_args(config)
-        _check("dataset", as_list(config["data_name"]), _registry(_datasets) or choices.get("data_name"))
-        loaders = [experiments[name]["data_loader"] for name in as_list(config["experiment"])]
-        _check("data loader", loaders, _registry(_stimuli) or choices.get("data_loader"))
-        _check_data_args(config, as_list(config["experiment"]))
+        _check("model", as_list(config["model_name"]), _models(as_list(config["model_name"])))
+    check_model_args(config, registries=registries)
+    if registries:
+        _check("dataset", as_list(config["data_name"]), _datasets())
+        _check("data loader", [experiments[name]["data_loader"] for name in as_list(config["experiment"])], _stimuli())
+        check_data_args(config, as_list(config["experiment"]))
         _check_groups(config)
-    else:
-        _check("recurrence type (rctype)", rctypes, choices.get("rctype"))
     return config

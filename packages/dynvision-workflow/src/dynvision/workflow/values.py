@@ -11,37 +11,22 @@ grammar of its own::
     list   := "[" [value ("," value)*] "]"
     scalar := quoted string | bare word
 
-Bare words become ``int``/``float``/``bool``/``None`` when they look like one; numbers with a
-leading zero (``0001``) stay strings, so seeds keep their spelling.
+Bare words are typed by the models package's one scalar rule (:func:`dynvision.models.spec.parse_scalar`):
+``true``/``false`` are booleans, ``null`` is None, ``none`` stays text (the feedforward control
+``rctype: none``), numbers with a leading zero (``0001``) stay strings, so seeds keep their spelling.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
-_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+)")
-_WORDS = {"true": True, "false": False, "none": None, "null": None}
+from dynvision.models.spec import parse_scalar
+
 _STRUCTURAL = "{}[],:"
 
 
 class ValueSyntaxError(ValueError):
     """A ``--config`` value does not follow the guide's Python-like syntax."""
-
-
-def parse_scalar(word: str) -> Any:
-    """Type one bare word the way a user of the guide expects (``20`` -> 20, ``0001`` -> '0001')."""
-    word = word.strip()
-    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
-        return word[1:-1]
-    if word.lower() in _WORDS:
-        return _WORDS[word.lower()]
-    if _INT.fullmatch(word):
-        return int(word)
-    if _FLOAT.fullmatch(word) and not re.fullmatch(r"[+-]?0[0-9]+", word.split(".")[0]):
-        return float(word)
-    return word
 
 
 class _Parser:
