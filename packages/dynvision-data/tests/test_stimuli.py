@@ -39,19 +39,40 @@ def test_duration_pattern(batch):
     images, labels = batch
     stim = create_stimulus("StimulusDuration", intro=1, stim=3, dsteps=6)
     inputs, frame_labels = stim(images, labels)
-    assert inputs.shape == (4, 6, 3, 16, 16) and stim.n_timesteps == 6
+    assert inputs.shape == (4, 6, 3, 16, 16) and stim.data_timesteps == 6
     assert _pattern(inputs, images) == ["blank", "img", "img", "img", "blank", "blank"]
     assert frame_labels[0].tolist() == [-1, 3, 3, 3, -1, -1]
     assert frame_labels.dtype == torch.int64
 
 
-def test_repetition_with_idle_frames(batch):
+def test_a_stimulus_gives_only_its_frames_and_idle_steps_are_the_models(batch):
     images, labels = batch
-    stim = create_stimulus("StimulusRepetition", tsteps=3, idle=2)
-    inputs, frame_labels = stim(images, labels)
-    assert stim.n_timesteps == 5
-    assert _pattern(inputs, images) == ["blank", "blank", "img", "img", "img"]
-    assert frame_labels[2].tolist() == [-1, -1, 9, 9, 9]
+    inputs, frame_labels = create_stimulus("StimulusRepetition", tsteps=3)(images, labels)
+    assert _pattern(inputs, images) == ["img", "img", "img"]
+    assert frame_labels[2].tolist() == [9, 9, 9]
+    for key in ("idle", "idle_timesteps"):
+        message = f"unknown argument '{key}' for StimulusRepetition; valid choices: "
+        with pytest.raises(ValueError, match=message) as error:
+            create_stimulus("StimulusRepetition", tsteps=3, **{key: 2})
+        assert "\n" not in str(error.value) and "tsteps" in str(error.value)
+    assert not hasattr(create_stimulus("StimulusRepetition"), "n_timesteps")
+
+
+@pytest.mark.integration
+def test_a_model_counts_its_idle_steps_once_and_holds_an_image_as_the_stimulus_shows_it(batch):
+    """The workflow's test shows a stimulus's frames to a model; training holds the image itself. Both give the
+    same logits over the same frames, with the same labels, and the model's idle steps run once, before them."""
+    models = pytest.importorskip("dynvision.models")
+    images, labels = batch
+    torch.manual_seed(0)
+    model = models.create_model("DyRCNNx2", channels=(4, 9), n_classes=10, tsteps=5, idle=3, lossrt=4.0).eval()
+    inputs, frame_labels = create_stimulus("StimulusRepetition", tsteps=5)(images, labels)
+    reads = []
+    model.classifier.register_forward_hook(lambda *_: reads.append(1))
+    logits = model(inputs)  # with gradients: one read-out per step
+    assert logits.shape == (4, 5, 10) and len(reads) == 3 + 5
+    torch.testing.assert_close(logits, model(images))
+    assert torch.equal(model.temporal_labels(frame_labels), model.temporal_labels(labels))
 
 
 def test_interval_pattern(batch):

@@ -4,9 +4,10 @@ A stimulus is a small frozen protocol object. Calling it is a pure function of (
 seed): the same call gives the same tensor, and every call returns freshly allocated tensors. Frames without a
 stimulus show `blank_value` (0 = the dataset mean in normalised space) and carry the label -1.
 
-Every stimulus starts with `idle_timesteps` blank frames (time for a network to settle), followed by a protocol
-of `data_timesteps` frames; `n_timesteps` is their sum. Arguments accept the workflow's short aliases
-(`dsteps`/`tsteps`, `stim`, `intro`, `idle`, `interval`, `contrast`, `ssnr`, `noisetype`, `tempmode`, `noiseseed`).
+A stimulus gives the `data_timesteps` frames of its protocol and their labels, nothing else: idle warm-up steps
+before the frames are the model's (its `idle_timesteps`), run and cut off inside its forward. `tsteps` means the
+same in both packages: the frames of a trial. Arguments accept the workflow's short aliases (`dsteps`/`tsteps`,
+`stim`, `intro`, `interval`, `contrast`, `ssnr`, `noisetype`, `tempmode`, `noiseseed`).
 Third-party stimuli register through the entry-point group `dynvision.stimuli` (name -> Stimulus subclass).
 """
 
@@ -89,17 +90,15 @@ _CONVERTERS = {"int": int, "float": float, "str": str, "bool": _to_bool, "int | 
 
 @dataclass(frozen=True)
 class Stimulus:
-    """Base protocol: `idle_timesteps` blank frames, then `data_timesteps` frames defined by the subclass."""
+    """Base protocol: `data_timesteps` frames, which of them show the image defined by the subclass."""
 
     data_timesteps: int = 20
-    idle_timesteps: int = 0
     blank_value: float = 0.0
 
     ALIASES: ClassVar[dict[str, str]] = {
         "dsteps": "data_timesteps",
         "tsteps": "data_timesteps",
         "n_timesteps": "data_timesteps",
-        "idle": "idle_timesteps",
         "blank": "blank_value",
         "stim": "stimulus_duration",
         "intro": "intro_duration",
@@ -144,24 +143,17 @@ class Stimulus:
     def __post_init__(self) -> None:
         if self.data_timesteps < 1:
             raise ValueError(f"{type(self).__name__}: data_timesteps must be at least 1, got {self.data_timesteps}")
-        if self.idle_timesteps < 0:
-            raise ValueError(f"{type(self).__name__}: idle_timesteps must be >= 0, got {self.idle_timesteps}")
         self.presentation()  # validates the protocol early, before any batch is built
-
-    @property
-    def n_timesteps(self) -> int:
-        """Frames per sequence: idle frames plus the protocol."""
-        return self.idle_timesteps + self.data_timesteps
 
     def presentation(self) -> list[bool]:
         """Which protocol frames show the image (default: all)."""
         return [True] * self.data_timesteps
 
     def frames_on(self) -> torch.Tensor:
-        """Boolean (T,) over the whole sequence including the idle frames."""
+        """Boolean (T,): which frames show the image."""
         import torch
 
-        return torch.tensor([False] * self.idle_timesteps + self.presentation(), dtype=torch.bool)
+        return torch.tensor(self.presentation(), dtype=torch.bool)
 
     def image_on_frame(self, images: torch.Tensor) -> torch.Tensor:
         """What a stimulus frame shows (default: the image as is)."""
