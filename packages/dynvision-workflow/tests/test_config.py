@@ -99,3 +99,60 @@ def test_checking_the_shipped_configuration_needs_no_torch(config_dir: Path) -> 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+POINT = "at the sweep point {lossrt: 6, rctype: full, "
+BAD_VALUES = [
+    ({"model_args": "{tau:-1}"}, POINT + "tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
+    ({"model_args": "{dt:10,tau:5}"}, "dt=10 > tau=5: alpha=dt/tau must be <= 1"),
+    ({"model_args": "{tff:-2}"}, "t_feedforward=-2 is negative; delays must be >= 0 ms"),
+    ({"model_args": "{trc:-1}"}, "t_recurrence=-1 is negative"),
+    ({"model_args": "{tfb:0,feedback:true}"}, "t_feedback=0 is below one step"),
+    ({"model_args": "{tsteps:0}"}, "n_timesteps=0 must be >= 1"),
+    ({"model_args": "{tsteps:2.5}"}, "n_timesteps=2.5 must be an integer"),
+    ({"model_args": "{tsteps:true}"}, "n_timesteps=true must be an integer"),
+    ({"model_args": "{tsteps:100000000}"}, "is over 10000 steps"),
+    ({"model_args": "{idle:-1}"}, "idle_timesteps=-1 must be >= 0"),
+    ({"model_args": "{rctype:[full,weird]}"}, "rctype: weird, tsteps: 8}: recurrence_type='weird' is unknown"),
+    ({"model_args": "{rctarget:top}"}, "recurrence_target='top' is unknown; valid: input, middle, output"),
+    ({"model_args": "{skip:sometimes}"}, "skip='sometimes' is invalid; valid: true, false, additive, multiplicative"),
+    ({"model_args": "{feedback:none}"}, "feedback='none' is invalid"),
+    ({"model_args": "{pattern:1x}"}, "presentation_pattern='1x' must be a string of 0/1"),
+    ({"model_args": "{pattern:000}"}, "presentation_pattern='000' must be a string of 0/1 with at least one 1"),
+    ({"model_args": "{tau:abc}"}, "tau=abc must be a finite number"),
+    ({"model_args": "{tbptt:0}"}, "tbptt_steps=0 must be >= 1 or null"),
+    ({"model_args": "{rctyp:full}"}, "DyRCNNx4 has no argument 'rctyp' (did you mean rctype?)"),
+    ({"model_args": "{tau:1e400}"}, "tau=inf must be a finite number"),
+    ({"learning_rte": 0.1}, "unknown config key 'learning_rte' (did you mean learning_rate?)"),
+    ({"experiment_config": {"contrast": {"data_loader": "StimulusContrast", "parameter": "contrast", "statu": "init"}}},
+     "experiment_config.contrast: unknown key 'statu' (did you mean status?)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("override", "message"), BAD_VALUES)
+def test_every_bad_value_is_refused_before_any_job_with_the_value_named(
+    config_dir: Path, override: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        validate_config(load_config(config_dir, override))
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("rctype", ["none", "self", "full", "depthwise", "local"])
+def test_every_recurrence_type_including_none_is_valid(config_dir: Path, rctype: str) -> None:
+    config = validate_config(load_config(config_dir, {"model_args": f"{{rctype:{rctype}}}"}))
+    assert config["model_args"]["rctype"] == rctype
+
+
+def test_the_schema_holds_no_defaults_and_the_defaults_file_every_key() -> None:
+    """config_defaults.yaml (with the other three files) is the one source of the workflow's defaults."""
+    from dynvision.workflow.validation import SCHEMA_PATH
+
+    schema_text = SCHEMA_PATH.read_text()
+    assert "default:" not in schema_text
+    schema = yaml.safe_load(schema_text)
+    repo_configs = Path(__file__).resolve().parents[3] / "configs"
+    merged = load_config(repo_configs)
+    assert set(schema["required"]) <= set(merged)
+    assert set(merged) <= set(schema["properties"])

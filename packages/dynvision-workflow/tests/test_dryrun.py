@@ -141,6 +141,9 @@ def test_dag_and_forcerun(tmp_path: Path) -> None:
         ("data_name=nodata", "unknown dataset 'nodata'; valid choices: "),
         ("data_group=nogroup", "unknown data_group of embedded 'nogroup'; valid choices: all"),
         ("model_args=rctype=full", "malformed argument string"),
+        ("model_args={tau:-1}", "sweep point {lossrt: 6, rctype: full, tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
+        ("model_args={tsteps:[8,2.5]}", "n_timesteps=2.5 must be an integer"),
+        ("learning_rte=0.1", "unknown config key 'learning_rte' (did you mean learning_rate?)"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path: Path, assignment: str, message: str) -> None:
