@@ -217,3 +217,24 @@ def test_phase_scrambled_noise_keeps_the_image_spectrum():
     power = torch.fft.rfft2(noise).abs().pow(2)
     assert power[0, 4] / power.sum() > 0.9
     assert not torch.allclose(noise, grating[0, 0], atol=0.1)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "message"),
+    [
+        ("StimulusContrast", {"contrast": 1.5}, "contrast must be between 0 and 1, got 1.5"),
+        ("StimulusContrast", {"contrast": -0.1}, "contrast must be between 0 and 1, got -0.1"),
+        ("StimulusContrast", {"contrast": "nan"}, "argument 'contrast'='nan' is not a valid float"),
+        ("StimulusNoise", {"ssnr": 1.2}, "ssnr must be between 0 and 1, got 1.2"),
+        ("StimulusNoise", {"noisetype": "pink"}, "unknown noise_type 'pink'; valid choices: uniform"),
+        ("StimulusDuration", {"stim": 2.5}, "'stim'=2.5 is not a valid int"),
+        ("StimulusDuration", {"stim": True}, "'stim'=True is not a valid int"),
+        ("StimulusDuration", {"stim": -1}, "stim=-1 need"),
+        ("StimulusInterval", {"interval": -2}, "interval=-2"),
+        ("StimulusDuration", {"tsteps": 4, "stim": 5}, "need 7 frames but data_timesteps=4"),
+    ],
+)
+def test_bad_stimulus_values_are_one_line_naming_the_value(name: str, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        create_stimulus(name, **kwargs)
+    assert message in str(error.value) and "\n" not in str(error.value)

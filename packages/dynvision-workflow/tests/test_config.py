@@ -123,6 +123,13 @@ BAD_VALUES = [
     ({"model_args": "{tbptt:0}"}, "tbptt_steps=0 must be >= 1 or null"),
     ({"model_args": "{rctyp:full}"}, "DyRCNNx4 has no argument 'rctyp' (did you mean rctype?)"),
     ({"model_args": "{tau:1e400}"}, "tau=inf must be a finite number"),
+    ({"data_args": "{contrast:[0.5,5.0]}"},
+     "data_args of experiment contrast at the sweep point {contrast: 5, stim: 8, tsteps: 12}: StimulusContrast: "
+     "contrast must be between 0 and 1, got 5.0"),
+    ({"data_args": "{stim:2.5}"}, "StimulusContrast: argument 'stim'=2.5 is not a valid int"),
+    ({"experiment": "noise", "data_args": "{ssnr:1.5}"}, "StimulusNoise: ssnr must be between 0 and 1, got 1.5"),
+    ({"experiment": "noise", "data_args": "{noisetype:pink}"}, "unknown noise_type 'pink'"),
+    ({"experiment": "duration", "data_args": "{stim:-1}"}, "stim=-1 need"),
     ({"learning_rte": 0.1}, "unknown config key 'learning_rte' (did you mean learning_rate?)"),
     ({"experiment_config": {"contrast": {"data_loader": "StimulusContrast", "parameter": "contrast", "statu": "init"}}},
      "experiment_config.contrast: unknown key 'statu' (did you mean status?)"),

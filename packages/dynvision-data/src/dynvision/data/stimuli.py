@@ -81,11 +81,27 @@ def _to_bool(value) -> bool:
     raise ValueError(f"{value!r} is not a boolean (use true/false)")
 
 
+def _to_int(value) -> int:
+    """Integers stay integers: 2.5, 2.0 and true are refused, never truncated."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    raise ValueError(f"{value!r} is not an integer")
+
+
+def _to_float(value) -> float:
+    number = float(value) if not isinstance(value, bool) else math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
 def _optional_int(value) -> int | None:
-    return None if value is None or str(value).lower() == "none" else int(value)
+    return None if value is None or str(value).lower() == "none" else _to_int(value)
 
 
-_CONVERTERS = {"int": int, "float": float, "str": str, "bool": _to_bool, "int | None": _optional_int}
+_CONVERTERS = {"int": _to_int, "float": _to_float, "str": str, "bool": _to_bool, "int | None": _optional_int}
 
 
 @dataclass(frozen=True)
@@ -231,8 +247,8 @@ class StimulusContrast(StimulusDuration):
     stimulus_duration: int = 10
 
     def __post_init__(self) -> None:
-        if self.contrast < 0:
-            raise ValueError(f"StimulusContrast: contrast must be >= 0, got {self.contrast}")
+        if not 0 <= self.contrast <= 1:
+            raise ValueError(f"StimulusContrast: contrast must be between 0 and 1, got {self.contrast}")
         super().__post_init__()
 
     def image_on_frame(self, images: torch.Tensor) -> torch.Tensor:
