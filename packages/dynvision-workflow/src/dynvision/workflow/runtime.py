@@ -103,8 +103,8 @@ def initialize_model(
     data_name: str,
     output: str | os.PathLike,
     *,
-    data_root: str | os.PathLike | None = None,
-    pretrained: bool = False,
+    data_root: str | os.PathLike | None,
+    pretrained: bool,
 ) -> nn.Module:
     """Create a model sized for ``data_name`` with the given seed and save it as the ``init`` state."""
     from dynvision.data.registry import get_dataset_info
@@ -150,19 +150,19 @@ def train_model_file(
     data_name: str,
     checkpoint_dir: str | os.PathLike,
     log_dir: str | os.PathLike,
-    data_root: str | os.PathLike | None = None,
-    epochs: int = 3,
-    learning_rate: float = 0.002,
-    energy_weight: float = 0.0,
-    batch_size: int = 32,
-    precision: str = "32",
-    use_ffcv: bool = False,
-    progress: bool = True,
-    ratio: float = 0.9,
-    num_workers: int = 0,
+    data_root: str | os.PathLike | None,
+    epochs: int,
+    learning_rate: float,
+    energy_weight: float,
+    batch_size: int,
+    precision: str,
+    use_ffcv: bool,
+    progress: bool,
+    ratio: float,
+    num_workers: int,
+    devices: int | str,
+    strategy: str,
     max_images: int | None = None,
-    devices: int | str = "auto",
-    strategy: str = "auto",
 ) -> dict[str, Any]:
     """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``.
 
@@ -272,10 +272,10 @@ def evaluate_model(
     data_group: str,
     data_loader: str,
     data_args: dict[str, Any],
-    data_root: str | os.PathLike | None = None,
-    batch_size: int = 64,
-    record: str = "layer",
-    progress: bool = True,
+    data_root: str | os.PathLike | None,
+    batch_size: int,
+    record: str,
+    progress: bool,
     max_images: int | None = None,
 ) -> dict[str, Any]:
     """Show a stimulus protocol to a model; write outputs csv, responses .pt and their sidecars atomically."""
