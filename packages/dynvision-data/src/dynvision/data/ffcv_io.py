@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dynvision.data.layout import processed_path, write_text_atomic
+from dynvision.data.files import atomic_path, write_text_atomic
+from dynvision.data.layout import processed_path
 from dynvision.data.loaders import FolderDataset, split_indices, train_all_samples
 from dynvision.data.registry import get_dataset_info
 
@@ -89,14 +90,12 @@ def write_betons(
     written = {}
     for split, indices in splits.items():
         path = processed_path(data_name, split, data_root)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         fields = {"image": RGBImageField(write_mode=write_mode, jpeg_quality=jpeg_quality), "label": IntField()}
-        writer = DatasetWriter(str(tmp), fields, num_workers=max(1, num_workers))
-        writer.from_indexed_dataset(_RGBView(dataset, indices), chunksize=256)
+        with atomic_path(path) as temporary:
+            writer = DatasetWriter(str(temporary), fields, num_workers=max(1, num_workers))
+            writer.from_indexed_dataset(_RGBView(dataset, indices), chunksize=256)
         record = {"data_name": data_name, "split": split, "ratio": ratio, "seed": seed, "n_samples": len(indices)}
         record.update(write_mode=write_mode, jpeg_quality=jpeg_quality, n_train_all=len(samples))
-        os.replace(tmp, path)
         write_text_atomic(_sidecar(path), json.dumps(record, indent=1) + "\n")
         written[split] = path
     return written

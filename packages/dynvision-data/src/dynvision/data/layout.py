@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 
+from dynvision.data.files import write_text_atomic
 from dynvision.data.registry import get_dataset_info
 
 DATA_ROOT_ENV = "DYNVISION_DATA_ROOT"
@@ -156,9 +157,3 @@ def link_subset(
     write_text_atomic(marker, json.dumps(record, indent=1) + "\n")
     return marker
 
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text through a temporary file and a rename so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from dynvision.data.files import atomic_path
 from dynvision.data.registry import get_dataset_info
 
 
@@ -74,8 +75,6 @@ def render_strip(
     step = pixels.shape[-1] + 4
     for t, frame_label in enumerate(labels[0].tolist()):
         draw.text((4 + t * step, strip.height), f"t{t} y{frame_label}", fill="black")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.stem}.tmp{os.getpid()}.png")
-    canvas.save(tmp)
-    os.replace(tmp, output)
+    with atomic_path(output) as temporary:
+        canvas.save(temporary)
     return output

@@ -7,13 +7,13 @@ temporary file next to the target and renamed, so readers never see half a file.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from dynvision.models.files import atomic_path
 from dynvision.models.registry import create_model
 
 FORMAT = 1
@@ -41,14 +41,8 @@ def save_model_file(
         "sizing": {key: getattr(model, key) for key in SIZING if hasattr(model, key)},
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        torch.save(payload, temporary)
     return path
 
 

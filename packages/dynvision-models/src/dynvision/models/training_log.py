@@ -14,6 +14,8 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.utilities import rank_zero_only
 
+from dynvision.models.files import atomic_path
+
 METRICS_FILE = "metrics.csv"
 EARLIER_FILE = "metrics.earlier.csv"
 
@@ -28,12 +30,10 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
     """Write ``rows`` (columns: every key, first seen first) to a temporary file, then rename it to ``path``."""
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with partial.open("w", newline="") as f:
+    with atomic_path(path) as partial, partial.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(partial, path)
 
 
 class KeepEarlierMetrics(Callback):

@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 
 import torch
 
+from dynvision.models.files import atomic_path
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -34,15 +36,11 @@ class Weights:
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / Path(parsed.path).name
         if not target.exists():
-            partial = directory / f".{target.name}.{os.getpid()}.download"
-            try:
+            with atomic_path(target) as partial:
                 torch.hub.download_url_to_file(self.url, str(partial), progress=progress)
                 digest = file_sha256(partial)
                 if digest != self.sha256:
                     raise ValueError(f"download of {self.url} has sha256 {digest}, expected {self.sha256}")
-                os.replace(partial, target)
-            finally:
-                partial.unlink(missing_ok=True)
         return target
 
     def get_state_dict(self, model_dir: str | os.PathLike | None = None, progress: bool = False) -> dict:

@@ -5,8 +5,6 @@ Saving is the caller's job (`save_figure`); time axes are in ms and periods with
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dynvision.viz.files import atomic_path
 from dynvision.viz.measures import accuracy_over_time, fit_naka_rushton, fit_power_law, stimulus_periods
 from dynvision.viz.style import PAPER_WIDTH, figure_style, load_config, palette_for, stimulus_shade
 
@@ -380,15 +379,9 @@ def save_figure(figure: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     """Write a figure atomically (temp file then rename) in the format of the suffix, and close it."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
     try:
-        figure.savefig(temporary, dpi=dpi, bbox_inches="tight")
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, dpi=dpi, bbox_inches="tight")
     finally:
         plt.close(figure)
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return path

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -29,27 +26,13 @@ from dynvision.viz.contract import (
     read_header,
     sidecar_path,
 )
+from dynvision.viz.files import atomic_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
 CHUNKSIZE = 500_000
 FRONT_COLUMNS = ("model_name", "seed", "status", "data_name", "data_loader", "data_group")
-
-
-@contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to `target` that replaces `target` only when the block succeeds."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    try:
-        yield Path(temporary)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def tidy_columns(raw_columns: Sequence[str], with_areas: bool) -> list[str]:

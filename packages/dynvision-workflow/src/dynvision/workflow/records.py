@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path`` and rename it, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+from dynvision.workflow.files import write_text_atomic
 
 
 def write_yaml(path: str | os.PathLike, data: Any) -> None:
     """Write ``data`` as YAML atomically."""
-    write_atomic(path, yaml.safe_dump(data, sort_keys=False))
+    write_text_atomic(path, yaml.safe_dump(data, sort_keys=False))
 
 
 def write_experiment_record(
@@ -37,4 +23,4 @@ def write_experiment_record(
     """Write the configuration of an experiment run, then its ``.done`` flag listing every file it stands for."""
     write_yaml(config_path, {"experiment": experiment, **config})
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_atomic(done, f"# experiment {experiment}, finished {stamp}\n" + "".join(f"{path}\n" for path in inputs))
+    write_text_atomic(done, f"# experiment {experiment}, finished {stamp}\n" + "".join(f"{path}\n" for path in inputs))

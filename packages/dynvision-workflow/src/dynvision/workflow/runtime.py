@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dynvision.workflow.files import atomic_path
 from dynvision.workflow.paths import sidecar
 from dynvision.workflow.records import write_yaml
 
@@ -32,21 +31,6 @@ def _seed_everything(seed: str) -> None:
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
-
-
-def _save_torch_atomic(data: Any, path: str | os.PathLike) -> None:
-    import torch
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(data, temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 
 class Truncated:
@@ -350,17 +334,10 @@ def evaluate_model(
         "n_timesteps": int(responses["labels"].shape[1]),
         "dynamics": _dynamics(model),
     }
-    _save_torch_atomic(responses, responses_path)
-    outputs_path = Path(outputs_path)
-    outputs_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=outputs_path.parent, prefix=f".{outputs_path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        table.to_csv(temp, index=False)
-        os.replace(temp, outputs_path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    with atomic_path(responses_path) as temporary:
+        torch.save(responses, temporary)
+    with atomic_path(outputs_path) as temporary:
+        table.to_csv(temporary, index=False)
     write_yaml(sidecar(responses_path), parameters)
     write_yaml(sidecar(outputs_path), parameters)
     return parameters
