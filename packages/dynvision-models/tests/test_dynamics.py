@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from dynvision.models import DyRCNN, DyRCNNx4, create_model
 from dynvision.models.network import HeldFirstArea
+from dynvision.models.trial import Trial
 
 
 def one_area(**dynamics) -> DyRCNN:
@@ -260,6 +261,20 @@ def test_presentation_pattern_and_reaction_time_shape_labels_and_input():
     temporal = torch.tensor([[-1, 2, 2, 2, -1, 2, 2, 2]])
     assert model.temporal_labels(temporal).tolist() == [[-1, -1, -1, 2, -1, -1, -1, 2]]
     assert model.presentation_mask(8).tolist() == [True, True, False, False, True, True, True, True]
+
+
+def test_the_trial_runs_idle_blanks_before_the_frames_and_cuts_them_from_the_outputs():
+    trial = Trial(frames=4, idle=2, pattern="10")
+    image = torch.ones(1, 3, 2, 2)
+    steps = trial.inputs(image)
+    assert steps.shape == (6, 1, 3, 2, 2) and steps.flatten(1).amax(1).tolist() == [0, 0, 1, 1, 0, 0]
+    sequence = trial.inputs(image[:, None].expand(1, 4, 3, 2, 2))
+    assert sequence.flatten(1).amax(1).tolist() == [0, 0, 1, 1, 1, 1]
+    assert trial.outputs(torch.arange(6)[:, None]).tolist() == [[2, 3, 4, 5]]
+    assert [trial.learns_at(t) for t in range(6)] == [False, False, True, True, True, True]
+    assert [trial.truncates_at(t, 2) for t in range(6)] == [False, False, False, False, True, False]
+    model = DyRCNN(channels=(4,), n_timesteps=4, idle_timesteps=2, presentation_pattern="10")
+    assert model.trial == trial and model(image).shape == (1, 4, 10)
 
 
 def _run_with_grads(model, x):
