@@ -129,6 +129,38 @@ def test_energy_penalty_reaches_every_area():
         DynVisionSystem(model, energy_areas=["V9"])
 
 
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")  # the steps run without a Trainer
+def test_a_held_image_gives_the_same_labels_and_loss_in_training_and_testing():
+    """The model's trial owns the time course: a held image with labels (B,) (training) and the frames and
+    per-frame labels a stimulus shows for it (testing) give the same labels, logits and loss, and the idle
+    steps run once, before the frames, in both."""
+    torch.manual_seed(0)
+    model = create_model(
+        "DyRCNNx2", channels=(4, 9), tsteps=8, tff=0.0, n_classes=3, pattern="1011", lossrt=2.0, dt=1.0, idle=2
+    )
+    system = DynVisionSystem(model)
+    images, labels = torch.rand(2, 3, 8, 8), torch.tensor([2, 0])
+    shown = torch.tensor([1, 1, 0, 0, 1, 1, 1, 1], dtype=torch.bool)  # pattern 1011 over 8 frames
+    frames = torch.where(shown[None, :, None, None, None], images[:, None], torch.zeros(()))
+    per_frame = torch.where(shown, labels[:, None], -1)
+
+    _, trained = system._prepare((images, labels))
+    _, tested = system._prepare((frames, per_frame))
+    assert trained.tolist() == tested.tolist() == [[-1] * 6 + [2, 2], [-1] * 6 + [0, 0]]
+    assert model.presentation_mask(8).tolist() == shown.tolist()
+
+    steps = []
+    model.classifier.register_forward_hook(lambda *_: steps.append(1))  # one read-out per step with gradients
+    train_loss = system.training_step((images, labels), 0)
+    assert len(steps) == 2 + 8
+    steps.clear()
+    test_loss = system.test_step((frames, per_frame), 0)
+    assert len(steps) == 2 + 8
+    torch.testing.assert_close(test_loss, train_loss)
+    torch.testing.assert_close(model(frames), model(images))
+    assert model(images).shape == (2, 8, 3)
+
+
 @pytest.mark.slow
 def test_mixed_precision_and_channels_last_train(tmp_path):
     model = tiny_model()

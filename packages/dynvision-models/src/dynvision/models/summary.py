@@ -20,22 +20,20 @@ def count_flops(model: TemporalNetwork, frames: torch.Tensor) -> int:
 def flops_per_step(model: TemporalNetwork, size: int = 32) -> int:
     """Forward FLOPs of one time step once every area and connection is active (batch of one).
 
-    Measured as the difference between two runs that differ by one step, both long enough for the
-    slowest connection to have arrived.
+    Measured as the difference between two runs that differ by one frame, both long enough for the
+    slowest connection to have arrived (the model's idle steps add the same steps to both).
     """
     dyn = model.dynamics
     settle = max(model.first_response_steps().values()) + max(dyn.delay_rec, dyn.delay_skip, dyn.delay_fb) + 2
     frame = torch.zeros(1, 1, model.input_channels, size, size)
-    was_training, idle = model.training, dyn.idle_timesteps
+    was_training = model.training
     model.eval()
-    dyn.idle_timesteps = 0
     try:
         with torch.no_grad():
             model(frame)  # finds the area sizes once, outside the count
         short = count_flops(model, frame.expand(1, settle, -1, -1, -1))
         long = count_flops(model, frame.expand(1, settle + 1, -1, -1, -1))
     finally:
-        dyn.idle_timesteps = idle
         model.train(was_training)
     return long - short
 

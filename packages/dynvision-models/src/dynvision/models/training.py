@@ -81,12 +81,14 @@ class DynVisionSystem(pl.LightningModule):
         return self.model(x, record=record)
 
     def _prepare(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and per-step labels for the loss, in training, validation and test alike: the model's trial
+        (:class:`~dynvision.models.trial.Trial`) masks blank frames and the reaction time after each onset."""
         inputs, labels = batch
         if inputs.dim() == 4 and labels.dim() != 1:
             raise ValueError(f"images (B, C, H, W) need labels (B,), got {tuple(labels.shape)}")
         if inputs.dim() == 5 and labels.shape != inputs.shape[:2]:
             raise ValueError(f"inputs {tuple(inputs.shape)} need labels (B, T), got {tuple(labels.shape)}")
-        labels = self.model.temporal_labels(labels.long())
+        labels = self.model.trial.labels(labels.long())
         if self.hparams.channels_last and inputs.dim() == 4:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         return inputs, labels
