@@ -183,7 +183,7 @@ def test_get_imagenette_style_tar_of_class_folders(file_server, tmp_path):
     assert len(list((tmp_path / "raw/imagenette/test/n01440764").iterdir())) == 1
     assert sorted(p.name for p in (tmp_path / "raw/imagenette").iterdir()) == ["test", "train"]
 
-    from dynvision.data.loaders import build_dataloader
+    from dynvision.data.batches import build_dataloader
 
     images, labels = next(iter(build_dataloader("imagenette", "test", data_root=tmp_path, batch_size=4)))
     assert images.shape == (2, 3, 160, 160)  # resized and centre-cropped to the registry resolution

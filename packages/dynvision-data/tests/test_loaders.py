@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from dynvision.data.batches import build_dataloader
 from dynvision.data.groups import resolve_group
-from dynvision.data.loaders import build_dataloader, split_indices
+from dynvision.data.loaders import split_indices
 
 
 def test_split_is_deterministic_disjoint_and_complete():

@@ -13,7 +13,7 @@ _LAZY = {
     "get_data": "dynvision.data.get",
     "resolve_group": "dynvision.data.groups",
     "list_groups": "dynvision.data.groups",
-    "build_dataloader": "dynvision.data.loaders",
+    "build_dataloader": "dynvision.data.batches",
     "create_stimulus": "dynvision.data.stimuli",
     "list_stimuli": "dynvision.data.stimuli",
 }

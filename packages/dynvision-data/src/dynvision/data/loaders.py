@@ -1,6 +1,7 @@
-"""`build_dataloader`: normalised image batches from the documented layout, via FFCV or plain PyTorch.
+"""The plain PyTorch path: samples of a split from the documented layout and the dataset that reads them.
 
-Both paths read the same samples in the same order: the train/val split is a seeded permutation of the
+`dynvision.data.batches.build_dataloader` chooses between this path and FFCV's. Both paths read the same
+samples in the same order: the train/val split is a seeded permutation of the
 `train_all` samples (`split_indices`), the .beton files are written from exactly those index lists, and FFCV's
 sequential order is the order of the file. Images are resized (shorter side) and centre-cropped to the dataset
 resolution before either path sees them, so pixel values agree exactly when the .beton stores raw pixels.
@@ -9,14 +10,13 @@ resolution before either path sees them, so pixel values agree exactly when the 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from dynvision.data.layout import LINK_MARKER, class_index, interim_dir, list_images, raw_dir
-from dynvision.data.registry import DatasetInfo, get_dataset_info
+from dynvision.data.registry import DatasetInfo
 
 SPLITS = ("train", "val", "test")
 
@@ -132,74 +132,3 @@ def split_samples(
         wanted = set(resolve_group(data_name, group, data_root=data_root))
         chosen = [s for s in chosen if s[1] in wanted]
     return chosen
-
-
-def build_dataloader(
-    data_name: str = "embedded",
-    split: str = "train",
-    *,
-    data_root: str | os.PathLike | None = None,
-    group: str = "all",
-    batch_size: int = 64,
-    use_ffcv: bool = False,
-    num_workers: int = 0,
-    seed: int = 0,
-    shuffle: bool | None = None,
-    drop_last: bool = False,
-    ratio: float = 0.9,
-    split_seed: int = 0,
-) -> torch.utils.data.DataLoader | Iterator:
-    """Batches of (images float32 (B, C, H, W) normalised, labels int64 (B,)) in the full label space.
-
-    Args:
-        data_name: Registry name.
-        split: "train" or "val" (seeded split of train_all by `ratio`) or "test" (the group's test folder).
-        data_root: Data root (see `resolve_data_root`).
-        group: Data group; the default `all` uses every class.
-        batch_size: Samples per batch; the last partial batch is kept unless `drop_last`.
-        use_ffcv: Read `processed/{name}/train_all/{split}.beton` with FFCV (train/val only; test always
-            uses the plain loader, which has no .beton in the layout).
-        num_workers: Loader workers (FFCV: threads, at least 1).
-        seed: Seed of the shuffle order (a model's seed; it does not change the split).
-        shuffle: Default: shuffle train, keep val/test in order.
-        drop_last: Drop a last partial batch (False by default on both paths; FFCV's own default is True).
-        ratio: Fraction of train_all that forms the train split.
-        split_seed: Seed of the train/val split (`dynvision-data convert --seed`), fixed across models.
-    """
-    info = get_dataset_info(data_name)
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; valid choices: {', '.join(SPLITS)}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    if shuffle is None:
-        shuffle = split == "train"
-    if use_ffcv and split != "test":
-        if group != "all":
-            raise ValueError(f"the .beton files hold all classes; use group='all' with use_ffcv, not {group!r}")
-        from dynvision.data.ffcv_io import ffcv_loader
-
-        return ffcv_loader(
-            data_name,
-            split,
-            data_root=data_root,
-            batch_size=batch_size,
-            num_workers=num_workers,
-            seed=seed,
-            shuffle=shuffle,
-            drop_last=drop_last,
-            ratio=ratio,
-            split_seed=split_seed,
-        )
-    dataset = FolderDataset(
-        split_samples(data_name, split, data_root=data_root, group=group, ratio=ratio, seed=split_seed), info
-    )
-    generator = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        num_workers=num_workers,
-        drop_last=drop_last,
-        generator=generator,
-        persistent_workers=num_workers > 0,
-    )

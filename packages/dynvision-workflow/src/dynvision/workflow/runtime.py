@@ -156,7 +156,7 @@ def train_model_file(
     """
     from pytorch_lightning.utilities import rank_zero_only
 
-    from dynvision.data.loaders import build_dataloader
+    from dynvision.data.batches import build_dataloader
     from dynvision.models.io import load_model_file, save_model_file
     from dynvision.models.training import train
 
@@ -267,7 +267,7 @@ def evaluate_model(
     import torch
     from tqdm import tqdm
 
-    from dynvision.data.loaders import build_dataloader
+    from dynvision.data.batches import build_dataloader
     from dynvision.data.stimuli import create_stimulus
     from dynvision.models.io import load_model_file
 
