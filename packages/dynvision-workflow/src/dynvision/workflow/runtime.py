@@ -11,6 +11,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from dynvision.viz.contract import OUTPUT_COLUMNS
 from dynvision.workflow.files import atomic_path
 from dynvision.workflow.paths import sidecar
 from dynvision.workflow.records import write_yaml
@@ -228,15 +229,16 @@ def outputs_table(logits: torch.Tensor, labels: torch.Tensor, offset: int = 0) -
     first_confidence = torch.where(
         first.view(-1, 1) >= 0, first_confidence, torch.full_like(first_confidence, float("nan"))
     )
-    return {
-        "sample_index": (torch.arange(n_samples) + offset).repeat_interleave(n_times).numpy(),
-        "times_index": torch.arange(n_times).repeat(n_samples).numpy(),
-        "label_index": labels.reshape(-1).numpy(),
-        "guess_index": guess.reshape(-1).numpy(),
-        "first_label_index": first.repeat_interleave(n_times).numpy(),
-        "guess_confidence": confidence.reshape(-1).numpy(),
-        "first_label_confidence": first_confidence.reshape(-1).numpy(),
-    }
+    columns = (  # in the order of the contract's OUTPUT_COLUMNS (dynvision.viz.contract), which names them
+        (torch.arange(n_samples) + offset).repeat_interleave(n_times),
+        torch.arange(n_times).repeat(n_samples),
+        labels.reshape(-1),
+        guess.reshape(-1),
+        first.repeat_interleave(n_times),
+        confidence.reshape(-1),
+        first_confidence.reshape(-1),
+    )
+    return {name: column.numpy() for name, column in zip(OUTPUT_COLUMNS, columns, strict=True)}
 
 
 def _layer_statistics(recorded: torch.Tensor, record: str) -> tuple[torch.Tensor, torch.Tensor]:
