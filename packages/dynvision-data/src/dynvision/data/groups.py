@@ -6,15 +6,16 @@ import os
 from pathlib import Path
 
 DATA_CONFIG_ENV = "DYNVISION_DATA_CONFIG"
-CONFIG_RELATIVE = Path("configs") / "config_data.yaml"
+CONFIG_DIR_ENV = "DYNVISION_CONFIG_DIR"
+CONFIG_NAME = "config_data.yaml"
 ALL_GROUP = "all"
 
 
 def find_data_config(config_path: str | os.PathLike | None = None) -> Path | None:
-    """Locate config_data.yaml: argument, env DYNVISION_DATA_CONFIG, ./configs/, or the source checkout.
+    """Locate config_data.yaml, in the order every DynVision package looks for its config file.
 
-    The last fallback lets an editable install in the repository find the shared config from any directory.
-    Returns None when there is no config (only the group `all` then exists).
+    ``config_path``, else ``$DYNVISION_DATA_CONFIG``, else ``$DYNVISION_CONFIG_DIR/config_data.yaml``, else
+    ``./configs/config_data.yaml``. Returns None when there is none (only the group `all` then exists).
     """
     if config_path is not None:
         path = Path(config_path)
@@ -23,9 +24,8 @@ def find_data_config(config_path: str | os.PathLike | None = None) -> Path | Non
         return path
     if os.environ.get(DATA_CONFIG_ENV):
         return Path(os.environ[DATA_CONFIG_ENV])
-    candidates = [Path.cwd() / CONFIG_RELATIVE]
-    candidates += [parent / CONFIG_RELATIVE for parent in Path(__file__).resolve().parents]
-    return next((path for path in candidates if path.is_file()), None)
+    folder = Path(os.environ.get(CONFIG_DIR_ENV) or "configs")
+    return folder / CONFIG_NAME if (folder / CONFIG_NAME).is_file() else None
 
 
 def load_data_config(config_path: str | os.PathLike | None = None) -> dict:

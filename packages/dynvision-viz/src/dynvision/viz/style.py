@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 CONFIG_ENV = "DYNVISION_VIZ_CONFIG"
-PROJECT_CONFIG = Path("configs") / "config_visualization.yaml"
+CONFIG_DIR_ENV = "DYNVISION_CONFIG_DIR"
+CONFIG_NAME = "config_visualization.yaml"
 
 PAPER_WIDTH = 7.0
 """Width in inches of a two-column figure in a journal; panels are sized from it."""
@@ -38,7 +39,11 @@ def default_config_path() -> Path:
 
 
 def find_config(path: str | Path | None = None) -> Path | None:
-    """The project config: `path`, else $DYNVISION_VIZ_CONFIG, else ./configs/config_visualization.yaml if present."""
+    """The project config, in the order every DynVision package looks for its config file.
+
+    ``path``, else ``$DYNVISION_VIZ_CONFIG``, else ``$DYNVISION_CONFIG_DIR/config_visualization.yaml``, else
+    ``./configs/config_visualization.yaml``; None when there is none (the packaged defaults apply).
+    """
     if path is not None:
         path = Path(path)
         if not path.exists():
@@ -46,7 +51,8 @@ def find_config(path: str | Path | None = None) -> Path | None:
         return path
     if os.environ.get(CONFIG_ENV):
         return find_config(os.environ[CONFIG_ENV])
-    return PROJECT_CONFIG if PROJECT_CONFIG.exists() else None
+    folder = Path(os.environ.get(CONFIG_DIR_ENV) or "configs")
+    return folder / CONFIG_NAME if (folder / CONFIG_NAME).is_file() else None
 
 
 @lru_cache(maxsize=8)
