@@ -12,20 +12,33 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def imported_modules(tree: ast.AST) -> set[str]:
+    """Every module an import anywhere in ``tree`` names, except under ``if TYPE_CHECKING:`` (hints only)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update([node.module, *(f"{node.module}.{alias.name}" for alias in node.names)])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
 def import_graph() -> dict[str, set[str]]:
-    """Each ``dynvision.*`` module -> the ``dynvision.*`` modules it imports anywhere in its text."""
+    """Each ``dynvision.*`` module -> the ``dynvision.*`` modules it imports (module or function level)."""
     files = {module_name(path): path for path in ROOT.glob("packages/*/src/dynvision/**/*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in files.items():
-        targets = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                targets |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets.add(node.module)
-                targets |= {f"{node.module}.{alias.name}" for alias in node.names}
-        graph[name] = {target for target in targets if target in files and target != name}
-    return graph
+    return {
+        name: {target for target in imported_modules(ast.parse(path.read_text())) if target in files and target != name}
+        for name, path in files.items()
+    }
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -59,6 +72,11 @@ def test_the_graph_is_read():
 def test_no_import_circles():
     cycle = find_cycle(import_graph())
     assert cycle is None, " -> ".join(cycle)
+
+
+def test_type_hints_only_imports_do_not_count():
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\ndef f():\n    import b\n")
+    assert imported_modules(tree) == {"typing", "typing.TYPE_CHECKING", "b"}
 
 
 def test_a_circle_is_found():

@@ -156,4 +156,3 @@ def link_subset(
     }
     write_text_atomic(marker, json.dumps(record, indent=1) + "\n")
     return marker
-
