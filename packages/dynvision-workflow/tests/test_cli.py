@@ -280,3 +280,17 @@ def test_an_interrupted_train_model_resumes_from_its_last_checkpoint(
     assert trained.is_file() and not checkpoints.exists()
     assert any("Restoring states from the checkpoint" in record.getMessage() for record in caplog.records)
     assert "train_loss_epoch" in (tmp_path / "lightning" / "metrics.csv").read_text(), "the first run's log is kept"
+
+
+def test_validation_accuracy_scores_the_last_step_the_loss_scores() -> None:
+    """A held image is shown as in training (pattern 10: steps 0-1 shown, 2-3 blank): the guess at step 1 counts."""
+    from dynvision.models import create_model
+    from dynvision.workflow.runtime import accuracy
+
+    torch.manual_seed(0)
+    model = create_model("DyRCNNx2", tsteps=4, pattern="10").eval()
+    images, labels = torch.randn(6, 3, 16, 16), torch.arange(6)
+    with torch.no_grad():
+        logits = model(images)
+    expected = (logits[:, 1].argmax(-1) == labels).float().mean().item()
+    assert accuracy(model, [(images, labels)]) == pytest.approx(expected)

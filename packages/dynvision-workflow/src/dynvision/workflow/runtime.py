@@ -113,17 +113,19 @@ def initialize_model(
     return model
 
 
-def accuracy(model: nn.Module, loader: Any, n_timesteps: int) -> float:
-    """Share of images whose last-time-step guess is right (images held for ``n_timesteps``)."""
+def accuracy(model: nn.Module, loader: Any) -> float:
+    """Share of images guessed right at the last step the loss scores, each held as in training (the model's trial)."""
     import torch
 
     model.eval()
     correct = total = 0
     with torch.no_grad():
         for images, labels in loader:
-            inputs = images.unsqueeze(1).expand(-1, n_timesteps, *images.shape[1:])
-            logits = model(inputs)
-            correct += int((logits[:, -1].argmax(-1) == labels).sum())
+            logits = model(images)
+            scored = model.temporal_labels(labels, logits.shape[1]) >= 0
+            last = scored.shape[1] - 1 - scored.flip(1).int().argmax(1)
+            guesses = logits[torch.arange(len(labels)), last].argmax(-1)
+            correct += int((guesses == labels).sum())
             total += len(labels)
     return correct / max(total, 1)
 
@@ -190,7 +192,7 @@ def train_model_file(
     )
     if getattr(rank_zero_only, "rank", 0) != 0:
         return {}
-    val_accuracy = accuracy(model, val_loader, model.n_timesteps)
+    val_accuracy = accuracy(model, val_loader)
     extra = {
         **(record.get("extra") or {}),
         "data_name": data_name,
