@@ -30,7 +30,6 @@ config.update(_merged)
 plan = WorkflowPlan(config)
 project_paths = plan.paths
 REQUESTED_EXPERIMENTS = plan.experiments() if "experiment" in _overrides else plan.all_experiments()
-WORKFLOW_DIR = Path(workflow.current_basedir.get_path_or_uri(secret_free=True))
 
 
 def command(name):

@@ -1,8 +1,9 @@
 """Figures: dynvision-viz turns the test outputs of an experiment into tidy tables and plots."""
 
+from dynvision.viz.report import caption_template_path
 from dynvision.workflow.paths import FIGURE_STEM
 
-CAPTION = WORKFLOW_DIR / "report" / "figure.rst"
+CAPTION = caption_template_path()  # dynvision-viz's scientific caption of each plot, chosen by the plot wildcard
 
 
 rule process_experiment:
@@ -30,7 +31,13 @@ rule plot:
             caption=CAPTION,
             category="{experiment}",
             subcategory="{model_name}",
-            labels={"experiment": "{experiment}", "model": "{model_name}{model_args}", "plot": "{plot}"},
+            labels={
+                "experiment": "{experiment}",
+                "model": "{model_name}{model_args}",
+                "seed": "{seed}",
+                "data": "{data_name} {status}, group {data_group}",
+                "plot": "{plot}",
+            },
         ),
     params:
         parameter=lambda w: plan.experiment(w.experiment).get("parameter", ""),
