@@ -5,8 +5,8 @@ import torch
 from typer.testing import CliRunner
 
 from dynvision.models.cli import app
+from dynvision.models.grammar import parse_args
 from dynvision.models.io import load_model_file
-from dynvision.models.spec import parse_args
 
 runner = CliRunner()
 

@@ -35,7 +35,7 @@ def test_one_model_one_name() -> None:
 
 
 def test_values_mean_the_same_everywhere() -> None:
-    from dynvision.models.spec import parse_args
+    from dynvision.models.grammar import parse_args
     from dynvision.workflow.values import parse_value
 
     text = ":a=none+b=null+c=true+d=0001+e=20+f=0.5+g=36,64"

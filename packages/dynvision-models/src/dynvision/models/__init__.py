@@ -10,10 +10,8 @@ from importlib import import_module
 from dynvision.models.__about__ import __version__
 
 _LAZY = {
-    **dict.fromkeys(
-        ["ALIASES", "Dynamics", "RECURRENCE_TARGETS", "RECURRENCE_TYPES", "decode_args", "encode_args", "parse_args"],
-        "dynvision.models.spec",
-    ),
+    **dict.fromkeys(["ALIASES", "Dynamics", "RECURRENCE_TARGETS", "RECURRENCE_TYPES"], "dynvision.models.spec"),
+    **dict.fromkeys(["decode_args", "encode_args", "parse_args"], "dynvision.models.grammar"),
     "AreaSpec": "dynvision.models.network",
     "TemporalNetwork": "dynvision.models.network",
     "Weights": "dynvision.models.weights",

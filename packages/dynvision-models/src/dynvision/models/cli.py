@@ -57,7 +57,7 @@ def info(
 ) -> None:
     """Show a model's areas, parameter count, FLOPs per time step and first-response step per area."""
     from dynvision.models import create_model
-    from dynvision.models.spec import parse_args
+    from dynvision.models.grammar import parse_args
     from dynvision.models.summary import describe
 
     try:
@@ -86,8 +86,8 @@ def init(
     import torch
 
     from dynvision.models import create_model
+    from dynvision.models.grammar import parse_args
     from dynvision.models.io import save_model_file
-    from dynvision.models.spec import parse_args
 
     try:
         model_args = parse_args(args)

@@ -1,26 +1,23 @@
-"""The one grammar of model arguments, known without torch.
+"""What a model accepts, known without torch: names, the dynamics fields with their checks, models, aliases.
 
 This module owns the names a model accepts (recurrence types, targets, integrators), the
-:class:`Dynamics` fields with their checks, the built-in models and their keywords, the aliases, and the
-one parser and encoder of argument strings::
-
-    rctype=full tsteps=20   rctype=full+tsteps=20   :rctype=full+tsteps=20   ->  {"rctype": "full", "tsteps": 20}
+:class:`Dynamics` fields with their checks, the built-in models and their keywords and the aliases; the
+one parser and encoder of argument strings (``:rctype=full+tsteps=20``) is :mod:`dynvision.models.grammar`.
 
 Every caller uses it: the models CLI, :func:`dynvision.models.create_model`, the zoo classes and the
 workflow's configuration checks. So ``none`` (a recurrence type: text), ``null`` (no value: None),
 ``true``/``false``, numbers (``0001`` stays text), ``36,64`` (a tuple) mean the same everywhere, and
-:func:`canonical_model_args` + :func:`encode_args` give one model one file name (``tau=10`` and
+:func:`canonical_model_args` + :func:`dynvision.models.grammar.encode_args` give one model one file name (``tau=10`` and
 ``tau=10.0`` are the same model, written ``tau=10``).
 """
 
 from __future__ import annotations
 
-import difflib
-import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from dynvision.models.grammar import closest, coerce, format_value
 
 RECURRENCE_TYPES = (
     "none",
@@ -39,157 +36,6 @@ ENGINES = ("fast", "plain")
 CONNECTION_MODES = ("additive", "multiplicative")
 MAX_TIMESTEPS = 10_000
 """The longest trial a model accepts: a bound against typos such as tsteps=100000000 (25 GB of activity)."""
-
-# --- values -------------------------------------------------------------------------------------------
-_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
-_FLOAT = re.compile(r"[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_WORDS = {"true": True, "false": False, "null": None}
-
-
-def parse_scalar(text: str) -> Any:
-    """One bare word as a value: ``20`` -> 20, ``0.5`` -> 0.5, ``true`` -> True, ``null`` -> None.
-
-    ``none`` stays the text "none" (the recurrence type of a feedforward control); numbers with a leading
-    zero (``0001``) and quoted words stay text.
-    """
-    word = text.strip()
-    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
-        return word[1:-1]
-    if word.lower() in _WORDS:
-        return _WORDS[word.lower()]
-    if _INT.fullmatch(word):
-        return int(word)
-    if _FLOAT.fullmatch(word):
-        return float(word)
-    return word
-
-
-def parse_value(text: str) -> Any:
-    """A value of a ``key=value`` pair: a scalar, or a tuple when it holds commas (``36,64``)."""
-    if "," in text:
-        return tuple(parse_scalar(part) for part in text.split(",") if part.strip())
-    return parse_scalar(text)
-
-
-def format_value(value: Any) -> str:
-    """The canonical text of a value, which :func:`parse_value` reads back (``10.0`` -> ``10``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, (list, tuple)):
-        return ",".join(format_value(item) for item in value)
-    return str(value)
-
-
-# --- argument strings ---------------------------------------------------------------------------------
-_KEY = r"[A-Za-z0-9.\-]+"
-_VALUE = r"[A-Za-z0-9.,\-]+"
-ARGS_PATTERN = rf"(:{_KEY}={_VALUE}(\+{_KEY}={_VALUE})*)?"
-"""Regular expression of an encoded argument string (also the workflow's wildcard constraint)."""
-
-
-def parse_args(items: str | Iterable[str] | None) -> dict[str, Any]:
-    """``key=value`` items (each may hold several joined by ``+``, with a leading ``:``) as a dict."""
-    if items is None:
-        return {}
-    args: dict[str, Any] = {}
-    for item in [items] if isinstance(items, str) else items:
-        for pair in item.strip().lstrip(":").split("+"):
-            if not pair.strip():
-                continue
-            key, sep, value = pair.partition("=")
-            if not sep or not key.strip():
-                raise ValueError(f"argument {pair!r} is not of the form key=value (e.g. rctype=full)")
-            args[key.strip()] = parse_value(value)
-    return args
-
-
-def decode_args(encoded: str | None) -> dict[str, Any]:
-    """The arguments of a file name's argument string (``:rctype=full+tsteps=20``; empty -> {})."""
-    if not encoded:
-        return {}
-    if not re.fullmatch(ARGS_PATTERN, encoded):
-        raise ValueError(
-            f"malformed argument string {encoded!r}: expected ':key=value+key=value', e.g. ':rctype=full+tsteps=20'"
-        )
-    return parse_args(encoded)
-
-
-def encode_args(args: Mapping[str, Any] | None) -> str:
-    """``{"tsteps": 20, "rctype": "full"}`` -> ``:rctype=full+tsteps=20``: keys sorted, values canonical.
-
-    Keys and values go into file names, where ``_`` separates fields and ``/`` folders: both may only use
-    letters, digits, ``.`` and ``-`` (values also ``,``).
-    """
-    if not args:
-        return ""
-    parts = []
-    for key in sorted(args):
-        value = args[key]
-        if isinstance(value, dict) or (isinstance(value, (list, tuple)) and not value):
-            raise ValueError(f"argument {key}={value!r} cannot go into a file name")
-        text = format_value(value)
-        if not re.fullmatch(_KEY, str(key)):
-            hint = f"; write its short name {SHORT_NAMES[key]}" if key in SHORT_NAMES else ""
-            raise ValueError(
-                f"argument name {key!r} cannot go into a file name: names may only use letters, digits, '.' and '-'"
-                + hint
-            )
-        if not re.fullmatch(_VALUE, text):
-            raise ValueError(
-                f"argument {key}={text!r} cannot go into a file name: values may only use letters, digits, "
-                "'.', ',' and '-'"
-            )
-        parts.append(f"{key}={text}")
-    return ":" + "+".join(parts)
-
-
-# --- typed fields -------------------------------------------------------------------------------------
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def coerce(name: str, value: Any, kind: str) -> Any:
-    """``value`` as a field of type ``kind`` (its annotation), or one line saying what was expected.
-
-    Integers stay integers: ``2.5``, ``2.0`` and ``true`` are refused for an integer, never truncated.
-    """
-    optional = kind.endswith(" | None")
-    base = kind.removesuffix(" | None")
-    if optional and (value is None or value == "none"):
-        return None
-    if base == "int":
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ValueError(f"{name}={format_value(value)} must be an integer")
-    if base == "float":
-        if _is_number(value) and math.isfinite(value):
-            return float(value)
-        raise ValueError(f"{name}={format_value(value)} must be a finite number")
-    if base == "bool":
-        if isinstance(value, bool):
-            return value
-        raise ValueError(f"{name}={format_value(value)} must be true or false")
-    if base == "str":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)  # a pattern such as 110 reads as a number
-        if isinstance(value, str):
-            return value
-        raise ValueError(f"{name}={format_value(value)} must be text")
-    if base == "bool | str":
-        if isinstance(value, (bool, str)):
-            return value
-        raise ValueError(f"{name}={format_value(value)} must be true, false or a mode name")
-    if base.startswith("tuple["):
-        item = base[len("tuple[") : -1]
-        items = value if isinstance(value, (list, tuple)) else (value,)
-        return tuple(coerce(name, one, item) for one in items)
-    return value
 
 
 def _connection_mode(name: str, value: bool | str) -> str | None:
@@ -392,12 +238,6 @@ def builtin_arguments(name: str) -> list[str] | None:
     return None if entry is None else [*entry.keywords, *_EVERY_MODEL, *DYNAMICS_ARGS]
 
 
-def closest(word: str, valid: Iterable[str]) -> str:
-    """`` (did you mean X?)`` for the closest valid word, or nothing."""
-    match = difflib.get_close_matches(word, list(valid), n=1, cutoff=0.6)
-    return f" (did you mean {match[0]}?)" if match else ""
-
-
 def map_arguments(name: str, kwargs: Mapping[str, Any], valid: list[str]) -> dict[str, Any]:
     """Map aliases to long names, drop ``None`` (= the model's default), refuse keys not in ``valid``."""
     resolved: dict[str, Any] = {}
@@ -452,7 +292,8 @@ def canonical_model_args(args: Mapping[str, Any]) -> dict[str, Any]:
     """Model arguments under their short names with typed values: one model, one set of arguments.
 
     ``{"recurrence_type": "full", "tau": 10.0}`` and ``{"rctype": "full", "tau": 10}`` both give
-    ``{"rctype": "full", "tau": 10.0}``, which :func:`encode_args` writes ``:rctype=full+tau=10``.
+    ``{"rctype": "full", "tau": 10.0}``, which :func:`dynvision.models.grammar.encode_args` writes
+    ``:rctype=full+tau=10``.
     Keys it does not know (a third-party model's) pass unchanged.
     """
     canonical: dict[str, Any] = {}

@@ -13,9 +13,9 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dynvision.models import spec
+from dynvision.models import grammar, spec
 
-ARGS_PATTERN = spec.ARGS_PATTERN
+ARGS_PATTERN = grammar.ARGS_PATTERN
 """Regular expression of an encoded argument string (also used as Snakemake wildcard constraint)."""
 
 
@@ -26,7 +26,7 @@ class ArgumentError(ValueError):
 def encode_args(args: Mapping[str, Any] | None) -> str:
     """Encode scalar arguments as ``:key=value+key=value`` (empty mapping -> empty string)."""
     try:
-        return spec.encode_args(args)
+        return grammar.encode_args(args)
     except ValueError as error:
         raise ArgumentError(str(error)) from None
 
@@ -34,7 +34,7 @@ def encode_args(args: Mapping[str, Any] | None) -> str:
 def decode_args(encoded: str | None) -> dict[str, Any]:
     """Decode ``:key=value+...`` back into a dict with typed values (``20`` -> 20)."""
     try:
-        return spec.decode_args(encoded)
+        return grammar.decode_args(encoded)
     except ValueError as error:
         raise ArgumentError(str(error)) from None
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from dynvision.models import spec
+from dynvision.models import grammar, spec
 from dynvision.workflow.arguments import ArgumentError, args_product, decode_args, model_args_canonical
 from dynvision.workflow.config import ConfigError, as_list
 
@@ -31,12 +31,14 @@ def check_keys(config: Mapping[str, Any], schema: dict[str, Any]) -> None:
     valid = schema["properties"]
     for key in config:
         if key not in valid:
-            raise ConfigError(f"unknown config key {key!r}{spec.closest(key, valid)}; valid keys: {', '.join(valid)}")
+            raise ConfigError(
+                f"unknown config key {key!r}{grammar.closest(key, valid)}; valid keys: {', '.join(valid)}"
+            )
     entry = schema["properties"]["experiment_config"]["additionalProperties"]["properties"]
     for name, experiment in (config.get("experiment_config") or {}).items():
         for key in experiment if isinstance(experiment, dict) else ():
             if key not in entry:
-                hint = spec.closest(key, entry)
+                hint = grammar.closest(key, entry)
                 raise ConfigError(f"experiment_config.{name}: unknown key {key!r}{hint}; valid: {', '.join(entry)}")
 
 
@@ -56,7 +58,7 @@ def _check(kind: str, values: Iterable[Any], valid: Iterable[str]) -> None:
     valid = sorted(set(valid))
     for value in values:
         if value not in valid:
-            hint = spec.closest(str(value), valid)
+            hint = grammar.closest(str(value), valid)
             raise ConfigError(f"unknown {kind} {value!r}; valid choices: {', '.join(valid)}{hint}")
 
 
@@ -93,7 +95,7 @@ def _check_groups(config: dict[str, Any]) -> None:
 
 def point_text(encoded: str) -> str:
     """A point of a sweep as the user writes it: ``{rctype: full, tau: -1}``."""
-    return "{" + ", ".join(f"{key}: {spec.format_value(value)}" for key, value in decode_args(encoded).items()) + "}"
+    return "{" + ", ".join(f"{key}: {grammar.format_value(value)}" for key, value in decode_args(encoded).items()) + "}"
 
 
 def check_model_args(config: dict[str, Any], *, registries: bool) -> None:

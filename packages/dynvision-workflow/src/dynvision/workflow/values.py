@@ -11,7 +11,7 @@ grammar of its own::
     list   := "[" [value ("," value)*] "]"
     scalar := quoted string | bare word
 
-Bare words are typed by the models package's one scalar rule (:func:`dynvision.models.spec.parse_scalar`):
+Bare words are typed by the models package's one scalar rule (:func:`dynvision.models.grammar.parse_scalar`):
 ``true``/``false`` are booleans, ``null`` is None, ``none`` stays text (the feedforward control
 ``rctype: none``), numbers with a leading zero (``0001``) stay strings, so seeds keep their spelling.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynvision.models.spec import parse_scalar
+from dynvision.models.grammar import parse_scalar
 
 _STRUCTURAL = "{}[],:"
 
