@@ -39,9 +39,3 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     finally:
         Path(temporary).unlink(missing_ok=True)
 
-
-def write_text_atomic(target: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``target`` through :func:`atomic_path`."""
-    with atomic_path(target) as temporary:
-        temporary.write_text(text)
-    return Path(target)
