@@ -38,4 +38,3 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         os.replace(temporary, target)
     finally:
         Path(temporary).unlink(missing_ok=True)
-
