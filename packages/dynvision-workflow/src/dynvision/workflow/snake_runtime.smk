@@ -27,7 +27,7 @@ rule init_model:
     """Create a model with the given arguments and seed and save its initial state."""
     input:
         dataset=DATA.link("{data_name}", "train_all"),
-        index=lambda w: plan.index_entries(w.model_args),
+        index=plan.index_input("model_args"),
     output:
         model_state=project_paths.model("init"),
     params:
@@ -91,7 +91,7 @@ rule test_model:
     input:
         model_state=project_paths.model(),
         dataset=DATA.link("{data_name}", "test_{data_group}"),
-        index=lambda w: plan.index_entries(w.data_args),
+        index=plan.index_input("data_args"),
     output:
         responses=project_paths.responses(),
         results=project_paths.outputs(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,13 @@ class WorkflowPlan:
     def index_entries(self, *shortened: str) -> list[str]:
         """The index entry files of those file-name forms that are hashed tokens (what a job writes)."""
         return [self.paths.hashed_args(token) for token in shortened if re.fullmatch(TOKEN_PATTERN, token)]
+
+    def index_input(self, wildcard: str) -> Callable[[Any], list[str]] | list[str]:
+        """A rule's input of index entries for one argument wildcard; none when the sweep hashes nothing
+        (Snakemake then calls no input function per job)."""
+        if not self.index.tokens:
+            return []
+        return lambda wildcards: self.index_entries(getattr(wildcards, wildcard))
 
     def args_dict(self, shortened: str) -> dict[str, Any]:
         """The arguments behind a file-name form, as a dict."""
