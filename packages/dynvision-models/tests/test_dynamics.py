@@ -145,6 +145,9 @@ CONFIGS = [
     _config(integration="rk4", supralinearity=1.5),
     _config(retina=True, t_recurrence=4.0, presentation_pattern="101", slow=True),
     _config(train_tau=True, t_feedforward=0.0, slow=True),
+    _config(normalisation=True, adaptation=0.5, t_adaptation=4.0),
+    _config(normalisation=True, t_norm=0.0, recurrence_type="self", recurrence_target="output", tbptt_steps=2),
+    _config(adaptation=1.0, skip=True, supralinearity=2.0, slow=True),
 ]
 
 

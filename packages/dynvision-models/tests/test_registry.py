@@ -67,7 +67,8 @@ def test_create_model_drops_none_and_maps_every_alias():
     assert model.n_classes == 7 and model.input_channels == 1 and model.n_timesteps == 5 and model.dt == 1.0
     assert set(ALIASES) == {
         "rctype", "rctarget", "rckernel", "tsteps", "tff", "trc", "tsk", "tfb", "idle", "lossrt", "pattern",
-        "supralin", "supragain", "traintau", "ffonly", "tbptt", "classes", "inchannels", "convs", "kernel", "areas",
+        "supralin", "supragain", "norm", "normsigma", "tnorm", "adapt", "tadapt", "traintau", "ffonly", "tbptt",
+        "classes", "inchannels", "convs", "kernel", "areas",
     }  # fmt: skip
     # every argument can go into a file name, where "_" separates fields: a long name with "_" has a short one
     assert all("_" not in name or name in ALIASES.values() for name in model_arguments("DyRCNNx4"))

@@ -9,11 +9,30 @@ deliver: every delayed signal is constant within one step.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from dynvision.models.spec import INTEGRATORS
+
+
+@dataclass
+class AreaState:
+    """What an area carries from one step to the next (None: nothing has arrived yet).
+
+    ``h``: the integrator's state; ``pool``: the normalisation pool; ``adaptation``: the adaptation state.
+    """
+
+    h: torch.Tensor | None = None
+    pool: torch.Tensor | None = None
+    adaptation: torch.Tensor | None = None
+
+    def detach(self) -> None:
+        """Cut the gradient through the state (truncated BPTT)."""
+        for name in ("h", "pool", "adaptation"):
+            value = getattr(self, name)
+            setattr(self, name, None if value is None else value.detach())
 
 
 class LeakyIntegrator(nn.Module):
@@ -75,3 +94,62 @@ class Supralinearity(nn.Module):
 
     def extra_repr(self) -> str:
         return f"k={self.gain}, n={self.exponent}"
+
+
+def _low_pass(state: torch.Tensor | None, value: torch.Tensor, alpha: float) -> torch.Tensor:
+    """One Euler step of ``tau ds/dt = -s + value`` from ``state`` (None: at rest, zero); ``alpha = dt / tau``."""
+    if alpha >= 1:
+        return value
+    if state is None:
+        return value * alpha
+    return torch.lerp(state, value, alpha)
+
+
+class DivisiveNormalisation(nn.Module):
+    """Divisive normalisation by a pool that integrates over time (Heeger 1992; Carandini & Heeger 2012).
+
+    ``y_c = u_c / (sigma + N)``, where ``u`` is the area's rectified output and the pool ``N`` follows
+    ``tau_N dN/dt = -N + mean_c u_c`` at every location. At steady state a uniform drive ``u`` gives
+    ``u / (sigma + u)``: a Naka-Rushton contrast response with semi-saturation ``sigma``. Because ``N`` lags
+    the drive by ``tau_N``, a strong input rises unnormalised before the pool catches up, so its response
+    peaks (and reaches half its peak) sooner than a weak one's: contrast-dependent latency.
+    ``tau_N = 0`` normalises by the instantaneous pool.
+    """
+
+    def __init__(self, sigma: float, tau: float, dt: float) -> None:
+        super().__init__()
+        self.sigma, self.tau, self.dt = float(sigma), float(tau), float(dt)
+        self.alpha = 1.0 if tau == 0 else self.dt / self.tau
+
+    def forward(self, u: torch.Tensor, pool: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The normalised output of ``u`` and the pool's next state."""
+        pool = _low_pass(pool, u.mean(1, keepdim=True), self.alpha)
+        return u / (self.sigma + pool), pool
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma:g}, tau={self.tau:g}"
+
+
+class Adaptation(nn.Module):
+    """A subtractive adaptation current: ``drive - g a``, with ``tau_a da/dt = -a + y`` per unit.
+
+    Every unit builds up ``a`` from its own output ``y`` and subtracts it from its drive, so a response
+    wanes while a stimulus lasts and a second presentation soon after the first meets a reduced
+    response (repetition suppression), recovering as ``a`` decays with ``tau_a`` during the gap.
+    """
+
+    def __init__(self, gain: float, tau: float, dt: float) -> None:
+        super().__init__()
+        self.gain, self.tau, self.dt = float(gain), float(tau), float(dt)
+        self.alpha = self.dt / self.tau
+
+    def current(self, drive: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor:
+        """The drive minus the adaptation current of the previous step."""
+        return drive if state is None else drive - self.gain * state
+
+    def forward(self, y: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor:
+        """The adaptation state after an output ``y``."""
+        return _low_pass(state, y, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"gain={self.gain:g}, tau={self.tau:g}"

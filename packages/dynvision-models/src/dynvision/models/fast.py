@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from dynvision.models.dynamics import AreaState
 from dynvision.models.held import HeldDrive, HeldFirstArea
 from dynvision.models.plain import add, combine, layer_stats, silent_record
 
@@ -133,14 +134,13 @@ def _integrate_area(net: TemporalNetwork, area: Area, drive: Seq | None, n: int)
     if drive is None:
         return None
     dyn, rec, target = net.dynamics, area.rec, net.dynamics.recurrence_target
-    h: torch.Tensor | None = None
+    state = AreaState()
     ys: list[torch.Tensor] = []
     for t in range(drive.start, n):
         back = t - drive.start - dyn.delay_rec
         r = rec(ys[back]) if rec is not None and back >= 0 else None
         d = drive.data[t - drive.start]
-        h = area.integrator(h, add(d, r) if target == "middle" else d)
-        ys.append(area.activate(add(h, r) if target == "output" else h))
+        ys.append(area.step(state, add(d, r) if target == "middle" else d, r if target == "output" else None))
     return Seq(drive.start, stack_channels_last(ys))
 
 
@@ -177,7 +177,7 @@ def run_by_step(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
     keep = max(dyn.delay_ff, dyn.delay_rec, dyn.delay_skip, dyn.delay_fb) + 1
     ys: list[list[torch.Tensor | None]] = [[] for _ in areas]
     outs: list[list[torch.Tensor | None]] = [[] for _ in areas]
-    states: list[torch.Tensor | None] = [None] * len(areas)
+    states = [AreaState() for _ in areas]
     logits, recorded = [], {name: [] for name in net.areas}
     drives = HeldDrive(areas[0], frames, held) if held is not None else None
 
@@ -192,7 +192,8 @@ def run_by_step(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
     for t in range(n):
         with torch.set_grad_enabled(trial.learns_at(t)):
             if trial.truncates_at(t, dyn.tbptt_steps):
-                states = [None if h is None else h.detach() for h in states]
+                for state in states:
+                    state.detach()
                 ys = [[None if y is None else y.detach() for y in hist] for hist in ys]
             for i, area in enumerate(areas):
                 size = sizes[i][0]
@@ -225,8 +226,7 @@ def run_by_step(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
                     drive = combine(drive, area.feedback_input(f, size), dyn.feedback_mode)
                 if dyn.recurrence_target == "middle":
                     drive = add(drive, r)
-                h = states[i] = area.integrator(states[i], drive)
-                y = None if h is None else area.activate(add(h, r) if dyn.recurrence_target == "output" else h)
+                y = area.step(states[i], drive, r if dyn.recurrence_target == "output" else None)
                 ys[i].append(y)
                 outs[i].append(None if y is None else area.output(y))
                 if t >= keep:  # ring buffer: forget what no delay can reach any more

@@ -95,6 +95,8 @@ class HeldFirstArea:
         if dyn.delay_ff >= len(held):  # the image never reaches the first area
             return False
         first, second = areas[0], areas[1]
+        if first.normalisation is not None or first.adaptation is not None:  # neither is homogeneous
+            return False
         per_channel_rec = isinstance(first.rec, SelfRecurrence) and first.supralin is None
         unit_by_unit = first.rec is None or (per_channel_rec and dyn.recurrence_target != "input")
         positive_gain = first.supralin is None or first.supralin.gain > 0

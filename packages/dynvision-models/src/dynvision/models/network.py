@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dynvision.models import fast, plain
-from dynvision.models.dynamics import LeakyIntegrator, Supralinearity
+from dynvision.models.dynamics import Adaptation, AreaState, DivisiveNormalisation, LeakyIntegrator, Supralinearity
 from dynvision.models.held import HeldFirstArea, held_frames
 from dynvision.models.recurrence import build_recurrence
 from dynvision.models.spec import Dynamics
@@ -61,6 +61,10 @@ class Area(nn.Module):
         self.supralin = (
             Supralinearity(dyn.supralinearity, dyn.supralinearity_gain) if dyn.supralinearity is not None else None
         )
+        self.normalisation = (
+            DivisiveNormalisation(dyn.norm_sigma, dyn.t_norm, dyn.dt) if dyn.normalisation else None
+        )
+        self.adaptation = Adaptation(dyn.adaptation, dyn.t_adaptation, dyn.dt) if dyn.adaptation > 0 else None
         self.pool = spec.pool
         self.skip: nn.Conv2d | None = None
         self.feedback: nn.Conv2d | None = None
@@ -68,6 +72,27 @@ class Area(nn.Module):
     def activate(self, h: torch.Tensor) -> torch.Tensor:
         y = F.relu(h)
         return self.supralin(y) if self.supralin is not None else y
+
+    def step(
+        self, state: AreaState, drive: torch.Tensor | None, late: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
+        """Advance ``state`` by one step of ``drive``; the area's output ``y`` (None while nothing has arrived).
+
+        The adaptation current of the last step is subtracted from the drive, the integrator advances,
+        ``late`` (recurrence targeting the output) is added, then rectification, supralinearity and
+        divisive normalisation give ``y``, which feeds the adaptation state.
+        """
+        if drive is not None and self.adaptation is not None:
+            drive = self.adaptation.current(drive, state.adaptation)
+        state.h = self.integrator(state.h, drive)
+        if state.h is None:
+            return None
+        y = self.activate(state.h if late is None else state.h + late)
+        if self.normalisation is not None:
+            y, state.pool = self.normalisation(y, state.pool)
+        if self.adaptation is not None:
+            state.adaptation = self.adaptation(y, state.adaptation)
+        return y
 
     def output(self, y: torch.Tensor) -> torch.Tensor:
         return self.pool(y) if self.pool is not None else y

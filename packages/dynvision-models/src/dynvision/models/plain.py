@@ -4,15 +4,19 @@ Each step ``t`` every area ``i`` computes
 
     drive_i(t) = ff_i(o_{i-1}(t - d_ff)) [+ rec_i(y_i(t - d_rec))] [+ skip_i(o_{i-2}(t - d_skip))]
                  [+ up(fb_i(o_{i+1}(t - d_fb)))]
-    h_i(t)     = h_i(t-1) + alpha (drive_i(t) - h_i(t-1))          (Euler; RK4 optional)
-    y_i(t)     = supralin(relu(h_i(t)))           o_i(t) = pool_i(y_i(t))
+    h_i(t)     = h_i(t-1) + alpha (drive_i(t) - g a_i(t-1) - h_i(t-1))   (Euler; RK4 optional)
+    u_i(t)     = supralin(relu(h_i(t)))
+    N_i(t)     = N_i(t-1) + alpha_N (mean_c u_i(t) - N_i(t-1))          (normalisation pool)
+    y_i(t)     = u_i(t) / (sigma + N_i(t))        o_i(t) = pool_i(y_i(t))
+    a_i(t)     = a_i(t-1) + alpha_a (y_i(t) - a_i(t-1))                 (adaptation state)
     logits(t)  = W mean_{x,y} o_last(t) + b
 
-with ``o_{-1}`` the input frames. A connection whose source has not responded yet carries nothing
-(not even a bias), so an area stays exactly zero until its first input arrives (``None`` below).
-Skip and feedback can also be multiplicative: they then scale the feedforward drive,
-``ff * (1 + s)``, before the recurrent input is added. The recurrent input joins before the
-feedforward conv instead (``recurrence_target=input``) or after the integrator (``output``).
+with ``o_{-1}`` the input frames; without ``normalisation`` y = u, without ``adaptation`` g = 0.
+A connection whose source has not responded yet carries nothing (not even a bias), so an area stays
+exactly zero until its first input arrives (``None`` below). Skip and feedback can also be
+multiplicative: they then scale the feedforward drive, ``ff * (1 + s)``, before the recurrent input
+is added. The recurrent input joins before the feedforward conv instead (``recurrence_target=input``)
+or after the integrator (``output``).
 
 :func:`run` is this loop as it reads; the fast engine (:mod:`dynvision.models.fast`) must give the
 same logits, responses and gradients, which the tests check against it.
@@ -23,6 +27,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
+
+from dynvision.models.dynamics import AreaState
 
 if TYPE_CHECKING:
     from dynvision.models.network import Area, TemporalNetwork
@@ -70,7 +76,7 @@ def run(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: str | Non
     dyn, trial, target = net.dynamics, net.trial, net.dynamics.recurrence_target
     areas = list(net.layers.values())
     keep = max(dyn.delay_ff, dyn.delay_rec, dyn.delay_skip, dyn.delay_fb) + 1  # how far back a step reads
-    h: list[torch.Tensor | None] = [None] * len(areas)  # h_i(t)
+    states = [AreaState() for _ in areas]  # h_i(t), and the pool and adaptation state where an area has them
     y: list[list[torch.Tensor | None]] = [[] for _ in areas]  # y_i(t)
     o: list[list[torch.Tensor | None]] = [[] for _ in areas]  # o_i(t) = pool_i(y_i(t))
     recorded: list[list[torch.Tensor | None]] = [[] for _ in areas]
@@ -78,7 +84,8 @@ def run(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: str | Non
     for t in range(frames.shape[0]):
         with torch.set_grad_enabled(trial.learns_at(t)):
             if trial.truncates_at(t, dyn.tbptt_steps):
-                h = [None if s is None else s.detach() for s in h]
+                for state in states:
+                    state.detach()
                 y = [[None if v is None else v.detach() for v in history] for history in y]
             for i, area in enumerate(areas):
                 size = sizes[i][0]
@@ -94,8 +101,7 @@ def run(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: str | Non
                     drive = combine(drive, area.feedback_input(f, size), dyn.feedback_mode)
                 if target == "middle":
                     drive = add(drive, r)
-                h[i] = area.integrator(h[i], drive)
-                y_t = None if h[i] is None else area.activate(add(h[i], r) if target == "output" else h[i])
+                y_t = area.step(states[i], drive, r if target == "output" else None)
                 y[i].append(y_t)
                 o[i].append(None if y_t is None else area.output(y_t))
                 if t >= keep:  # no delay reaches this far back any more

@@ -68,6 +68,10 @@ class Dynamics:
         recurrence_type, recurrence_target: which recurrent connection and where it joins the area.
         skip, feedback: off, ``True``/``"additive"`` or ``"multiplicative"``.
         supralinearity: exponent n of ``k sign(x)|x|^n`` on the area output (None = off), gain k.
+        normalisation: divide each area's output by ``norm_sigma`` plus a pool of its activity that
+            integrates over ``t_norm`` ms (0: instantaneous); see ``DivisiveNormalisation``.
+        adaptation: gain of a subtractive adaptation current with time constant ``t_adaptation`` ms
+            (0 = off); see ``Adaptation``.
         retina: prepend a retina stage (its own area with dynamics) before the first area.
         train_tau: learn tau per area. integration: ``euler`` or ``rk4``.
         idle_timesteps: blank warm-up steps run without gradient before the frames.
@@ -93,6 +97,11 @@ class Dynamics:
     feedback: bool | str = False
     supralinearity: float | None = None
     supralinearity_gain: float = 1.0
+    normalisation: bool = False
+    norm_sigma: float = 1.0
+    t_norm: float = 20.0
+    adaptation: float = 0.0
+    t_adaptation: float = 100.0
     retina: bool = False
     train_tau: bool = False
     integration: str = "euler"
@@ -155,6 +164,14 @@ class Dynamics:
             raise ValueError(f"loss_reaction_time={format_value(self.loss_reaction_time)} must be >= 0 ms")
         if self.supralinearity is not None and self.supralinearity <= 0:
             raise ValueError(f"supralinearity={format_value(self.supralinearity)} must be > 0 (or null: off)")
+        if self.norm_sigma <= 0:
+            raise ValueError(f"norm_sigma={format_value(self.norm_sigma)} must be > 0")
+        if self.adaptation < 0:
+            raise ValueError(f"adaptation={format_value(self.adaptation)} must be >= 0 (0: off)")
+        for name, value, zero in (("t_norm", self.t_norm, True), ("t_adaptation", self.t_adaptation, False)):
+            if (value != 0 or not zero) and value < self.dt:
+                allowed = "0 (instantaneous) or >= dt" if zero else ">= dt"
+                raise ValueError(f"{name}={format_value(value)} must be {allowed} (dt={format_value(self.dt)})")
 
     def _check_choices(self) -> None:
         for name, valid in (
@@ -188,6 +205,11 @@ ALIASES = {
     "pattern": "presentation_pattern",
     "supralin": "supralinearity",
     "supragain": "supralinearity_gain",
+    "norm": "normalisation",
+    "normsigma": "norm_sigma",
+    "tnorm": "t_norm",
+    "adapt": "adaptation",
+    "tadapt": "t_adaptation",
     "traintau": "train_tau",
     "ffonly": "feedforward_only",
     "tbptt": "tbptt_steps",
