@@ -163,6 +163,7 @@ def train(
     seed: int | None = None,
     devices: int | str = "auto",
     strategy: str = "auto",
+    callbacks: list[pl.Callback] | None = None,
     **system_kwargs: Any,
 ) -> nn.Module:
     """Train ``model`` in place and return it; resumes from ``checkpoint_dir/last.ckpt`` when present.
@@ -171,7 +172,8 @@ def train(
     or ``(inputs (B,T,C,H,W), labels (B,T))``. Metrics go to ``log_dir/metrics.csv`` when given; a resumed
     run keeps the rows of the epochs before the interruption there.
     ``devices`` and ``strategy`` go to Lightning's ``Trainer``: ``"auto"`` uses what the machine (or SLURM)
-    allots, e.g. ``strategy="ddp"`` with one process per GPU started by ``srun``.
+    allots, e.g. ``strategy="ddp"`` with one process per GPU started by ``srun``. ``callbacks`` are added
+    to the checkpointing ones.
     """
     if str(precision) not in PRECISIONS:
         raise ValueError(f"precision={precision!r} is unknown; valid: {', '.join(PRECISIONS)}")
@@ -196,7 +198,7 @@ def train(
         accelerator="auto",
         devices=devices,
         strategy=strategy,
-        callbacks=[checkpoint] if earlier is None else [checkpoint, earlier],
+        callbacks=[checkpoint, *([] if earlier is None else [earlier]), *(callbacks or [])],
         logger=logger,
         enable_progress_bar=progress_bar,
         enable_model_summary=False,
