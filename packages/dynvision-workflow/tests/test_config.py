@@ -93,7 +93,7 @@ def test_checking_the_shipped_configuration_needs_no_torch(config_dir: Path) -> 
     code = (
         "import sys\nfrom dynvision.workflow.config import load_config\n"
         "from dynvision.workflow.validation import validate_config\n"
-        f"validate_config(load_config({str(config_dir)!r}, {{'model_args': {{'rctype': 'self', 'tsteps': 4}}}}))\n"
+        f"validate_config(load_config({str(config_dir)!r}, {{'model_args': {{'rctype': 'self', 'tsteps': 5}}}}))\n"
         "print(sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -123,6 +123,14 @@ BAD_VALUES = [
     ({"model_args": "{tbptt:0}"}, "tbptt_steps=0 must be >= 1 or null"),
     ({"model_args": "{rctyp:full}"}, "DyRCNNx4 has no argument 'rctyp' (did you mean rctype?)"),
     ({"model_args": "{tau:1e400}"}, "tau=inf must be a finite number"),
+    ({"model_args": "{tff:10}"}, "its last area first responds at step 20 (tff=10 ms per area, dt=2 ms), after the "
+     "last of tsteps=8; raise tsteps or lower tff"),
+    ({"model_args": "{normsigma:0}"}, "norm_sigma=0 must be > 0"),
+    ({"model_args": "{adapt:-1}"}, "adaptation=-1 must be >= 0 (0: off)"),
+    ({"model_args": "{tnorm:1}"}, "t_norm=1 must be 0 (instantaneous) or >= dt (dt=2)"),
+    ({"model_args": "{tadapt:0}"}, "t_adaptation=0 must be >= dt (dt=2)"),
+    ({"data_args": "{tsteps:4,stim:1}"}, "the protocol's 4 frames end before the last area of DyRCNNx4 at "
+     "{lossrt: 6, rctype: full, tsteps: 8} responds"),
     ({"data_args": "{contrast:[0.5,5.0]}"},
      "data_args of experiment contrast at the sweep point {contrast: 5, stim: 8, tsteps: 12}: StimulusContrast: "
      "contrast must be between 0 and 1, got 5.0"),

@@ -26,7 +26,7 @@ from dynvision.models import fast, plain
 from dynvision.models.dynamics import Adaptation, AreaState, DivisiveNormalisation, LeakyIntegrator, Supralinearity
 from dynvision.models.held import HeldFirstArea, held_frames
 from dynvision.models.recurrence import build_recurrence
-from dynvision.models.spec import Dynamics
+from dynvision.models.spec import Dynamics, first_response_steps
 from dynvision.models.trial import Trial
 
 __all__ = ["RECORD_MODES", "RETINA_CHANNELS", "Area", "AreaSpec", "HeldFirstArea", "TemporalNetwork"]
@@ -193,24 +193,9 @@ class TemporalNetwork(nn.Module):
         return delays
 
     def first_response_steps(self) -> dict[str, int]:
-        """Step (0 = first input frame, no idle steps) at which each area first gets any drive.
-
-        The input reaches the first area after ``d_ff`` steps and every further area ``d_ff`` steps
-        later; additive skip (``d_skip`` from two areas below) and feedback (``d_fb`` from the area
-        above) can only shorten that path. Multiplicative connections need a drive to act on.
-        """
-        dyn, n = self.dynamics, len(self.layers)
-        inf = 10**9
-        first = [inf] * n
-        for _ in range(n + 1):
-            for i in range(n):
-                options = [dyn.delay_ff + (first[i - 1] if i else 0)]
-                if dyn.skip_mode == "additive" and i >= 2:
-                    options.append(first[i - 2] + dyn.delay_skip)
-                if dyn.feedback_mode == "additive" and i + 1 < n:
-                    options.append(first[i + 1] + dyn.delay_fb)
-                first[i] = min(first[i], *options)
-        return dict(zip(self.areas, first, strict=True))
+        """:func:`~dynvision.models.spec.first_response_steps` of each area: the step at which it first gets
+        any drive (0 = first input frame, no idle steps)."""
+        return dict(zip(self.areas, first_response_steps(self.dynamics, len(self.layers)), strict=True))
 
     # -- forward ---------------------------------------------------------------------------------
     def forward(

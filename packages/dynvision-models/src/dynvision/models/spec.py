@@ -187,6 +187,26 @@ class Dynamics:
             raise ValueError(f"presentation_pattern={pattern!r} must be a string of 0/1 with at least one 1")
 
 
+def first_response_steps(dynamics: Dynamics, n_areas: int) -> list[int]:
+    """Step (0 = first input frame, no idle steps) at which each of ``n_areas`` chained areas first gets any drive.
+
+    The input reaches the first area after ``d_ff`` steps and every further area ``d_ff`` steps later;
+    additive skip (``d_skip`` from two areas below) and feedback (``d_fb`` from the area above) can only
+    shorten that path. Multiplicative connections need a drive to act on.
+    """
+    dyn, inf = dynamics, 10**9
+    first = [inf] * n_areas
+    for _ in range(n_areas + 1):
+        for i in range(n_areas):
+            options = [dyn.delay_ff + (first[i - 1] if i else 0)]
+            if dyn.skip_mode == "additive" and i >= 2:
+                options.append(first[i - 2] + dyn.delay_skip)
+            if dyn.feedback_mode == "additive" and i + 1 < n_areas:
+                options.append(first[i + 1] + dyn.delay_fb)
+            first[i] = min(first[i], *options)
+    return first
+
+
 DYNAMICS_ARGS = tuple(f.name for f in fields(Dynamics))
 DYNAMICS_TYPES = {f.name: str(f.type) for f in fields(Dynamics)}
 
@@ -236,20 +256,28 @@ _EVERY_MODEL = ("n_classes", "input_channels")
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A built-in model: its own keywords and the dynamics defaults that differ from :class:`Dynamics`."""
+    """A built-in model: its number of areas (without a retina), its own keywords and the dynamics defaults
+    that differ from :class:`Dynamics`."""
 
+    areas: int
     keywords: tuple[str, ...] = ()
     dynamics: Mapping[str, Any] = field(default_factory=dict)
 
+    def n_areas(self, kwargs: Mapping[str, Any], dynamics: Dynamics) -> int:
+        """Areas of the model built with (long-named) ``kwargs``: ``channels`` sets them where it is a keyword."""
+        channels = kwargs.get("channels") if "channels" in self.keywords else None
+        areas = len(coerce("channels", channels, "tuple[int]")) if channels is not None else self.areas
+        return areas + int(dynamics.retina)
+
 
 BUILTIN_MODELS: dict[str, ModelEntry] = {
-    "AlexNet": ModelEntry(dynamics={"recurrence_type": "none"}),
-    "CorNetRT": ModelEntry(),
-    "CordsNet": ModelEntry(dynamics={"skip": True, "tau": 10.0}),
-    "DyRCNNx2": ModelEntry(_DYRCNN),
-    "DyRCNNx4": ModelEntry(_DYRCNN),
-    "DyRCNNx8": ModelEntry(_DYRCNN),
-    "ResNet18": ModelEntry(dynamics={"recurrence_type": "none"}),
+    "AlexNet": ModelEntry(5, dynamics={"recurrence_type": "none"}),
+    "CorNetRT": ModelEntry(4),
+    "CordsNet": ModelEntry(8, dynamics={"skip": True, "tau": 10.0}),
+    "DyRCNNx2": ModelEntry(2, _DYRCNN),
+    "DyRCNNx4": ModelEntry(4, _DYRCNN),
+    "DyRCNNx8": ModelEntry(4, _DYRCNN),
+    "ResNet18": ModelEntry(5, dynamics={"recurrence_type": "none"}),
 }
 """Each built-in model; all of them also take ``n_classes``, ``input_channels`` and the dynamics."""
 
