@@ -83,6 +83,19 @@ def test_interval_pattern(batch):
     assert frame_labels[3].tolist() == [-1, 5, 5, -1, -1, 5, 5, -1]
 
 
+def test_interval_control_blanks_only_the_second_presentation(batch):
+    """repeat=false (as a wildcard's text) is the single-presentation control: the same trial, second image blank."""
+    images, labels = batch
+    arguments = {"tsteps": 9, "intro": 1, "stim": 2, "interval": 2}
+    repeated, _ = create_stimulus("StimulusInterval", **arguments)(images, labels)
+    control, frame_labels = create_stimulus("StimulusInterval", repeat="false", **arguments)(images, labels)
+    assert _pattern(control, images) == ["blank", "img", "img", "blank", "blank", "blank", "blank", "blank", "blank"]
+    assert frame_labels[3].tolist() == [-1, 5, 5, -1, -1, -1, -1, -1, -1]
+    assert torch.equal(control[:, :5], repeated[:, :5]) and torch.equal(control[:, 7:], repeated[:, 7:])
+    assert _pattern(repeated, images)[5:7] == ["img", "img"]
+    assert create_stimulus("StimulusInterval").repeat is True
+
+
 def test_contrast_scales_normalised_image(batch):
     images, labels = batch
     inputs, frame_labels = create_stimulus("StimulusContrast", tsteps=4, intro=1, stim=2, contrast=0.25)(images, labels)

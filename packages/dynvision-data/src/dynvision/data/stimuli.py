@@ -258,19 +258,28 @@ class StimulusContrast(StimulusDuration):
 @register_stimulus
 @dataclass(frozen=True)
 class StimulusInterval(Stimulus):
-    """Two presentations of `stimulus_duration` frames separated by a blank `interval_duration`."""
+    """Two presentations of `stimulus_duration` frames separated by a blank `interval_duration`.
+
+    With `repeat` false the second presentation's frames are blank (label -1) and all others the same: the
+    single-presentation control against which a repetition's second response is measured.
+    """
 
     stimulus_duration: int = 3
     intro_duration: int = 2
     interval_duration: int = 4
+    repeat: bool = True
 
     def presentation(self) -> list[bool]:
-        return self._blocks(
+        frames = self._blocks(
             intro=self.intro_duration,
             stim1=self.stimulus_duration,
             interval=self.interval_duration,
             stim2=self.stimulus_duration,
         )
+        if not self.repeat:
+            second = self.intro_duration + self.stimulus_duration + self.interval_duration
+            frames[second : second + self.stimulus_duration] = [False] * self.stimulus_duration
+        return frames
 
 
 NOISE_TYPES = ("uniform", "gaussian", "poisson", "saltpepper", "phasescrambled")
