@@ -22,6 +22,7 @@ def write_test(
     model_args: dict | None = None,
     data_args: dict | None = None,
     seed: int = 0,
+    dynamics: dict | None = None,
 ) -> tuple[Path, Path]:
     """Write `<name>_test_outputs.csv`, `<name>_test_responses.pt` and the outputs' sidecar; return both paths."""
     import torch
@@ -74,6 +75,7 @@ def write_test(
         "status": "trained",
         "dt": dt,
         "n_timesteps": n_timesteps,
+        **({"dynamics": dynamics} if dynamics is not None else {}),
     }
     (directory / f"{name}_test_outputs.config.yaml").write_text(yaml.safe_dump(sidecar))
     return outputs_path, responses_path

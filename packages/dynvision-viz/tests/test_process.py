@@ -23,6 +23,24 @@ def test_tidy_has_one_row_per_sample_time_and_area(one_test: tuple[Path, Path]) 
     assert tidy.groupby("times_index")["stimulus_on"].mean().tolist() == [0, 1, 1, 1, 1]
 
 
+def test_tidy_rows_carry_each_areas_response_delay(make_test, tmp_path: Path) -> None:
+    """The delay is the sidecar's first response step x dt per area, 0 where the sidecar does not say."""
+    dynamics = {"dt": 2.0, "first_response_step": {"V1": 1, "V2": 2, "V4": 3, "IT": 4}}
+    outputs_path, responses_path = make_test(tmp_path, "delayed", dynamics=dynamics)
+    delays = tidy_test(outputs_path, responses_path).groupby("area")["response_delay_ms"].unique()
+    assert {area: values.tolist() for area, values in delays.items()} == {
+        "V1": [2.0],
+        "V2": [4.0],
+        "V4": [6.0],
+        "IT": [8.0],
+    }
+    plain = tidy_test(*make_test(tmp_path, "plain"))
+    assert (plain["response_delay_ms"] == 0.0).all()
+    outputs_path, responses_path = make_test(tmp_path, "bad", dynamics={"first_response_step": {"V1": -1}})
+    with pytest.raises(DataContractError, match="first_response_step of 'V1' must be an integer >= 0, got -1"):
+        tidy_test(outputs_path, responses_path)
+
+
 def test_tidy_without_responses_takes_dt_from_the_sidecar(one_test: tuple[Path, Path]) -> None:
     outputs_path, _ = one_test
     tidy = tidy_test(outputs_path)

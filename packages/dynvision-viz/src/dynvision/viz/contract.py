@@ -37,6 +37,9 @@ SIDECAR_OPTIONAL = ("data_name", "data_loader", "data_group", "dt", "n_timesteps
 
 RESPONSES_FORMAT = 1
 
+RESPONSE_DELAY = "response_delay_ms"
+"""Tidy-table column: ms after a frame is shown at which an area first receives drive (first response step x dt)."""
+
 
 class DataContractError(ValueError):
     """A file does not follow the DynVision test-output contract."""
@@ -70,6 +73,25 @@ def load_sidecar(output: str | Path, *, required: bool = True) -> dict[str, Any]
         if not isinstance(config[key], dict):
             raise DataContractError(f"{path}: {key} must be a mapping, got {config[key]!r}")
     return config
+
+
+def first_response_steps(config: dict[str, Any], *, source: str = "sidecar") -> dict[str, int]:
+    """Step (0 = first input frame) at which each area first receives drive, from a sidecar's `dynamics`.
+
+    Returns `{}` when the sidecar does not record it (tests written before the models reported it).
+    """
+    dynamics = config.get("dynamics") or {}
+    if not isinstance(dynamics, dict):
+        raise DataContractError(f"{source}: dynamics must be a mapping, got {dynamics!r}")
+    steps = dynamics.get("first_response_step")
+    if steps is None:
+        return {}
+    if not isinstance(steps, dict):
+        raise DataContractError(f"{source}: dynamics.first_response_step must map areas to steps, got {steps!r}")
+    for area, step in steps.items():
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise DataContractError(f"{source}: first_response_step of {area!r} must be an integer >= 0, got {step!r}")
+    return dict(steps)
 
 
 def read_header(path: str | Path) -> list[str]:

@@ -9,17 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from dynvision.viz.contract import (
+    RESPONSE_DELAY,
     SIDECAR_OPTIONAL,
     DataContractError,
     TestResponses,
     check_output_columns,
+    first_response_steps,
     iter_test_outputs,
     load_responses,
     load_sidecar,
@@ -40,15 +42,21 @@ def tidy_columns(raw_columns: Sequence[str], with_areas: bool) -> list[str]:
     if "time_ms" in raw_columns:  # already tidy
         return list(raw_columns)
     front = ["sample_index", "times_index", "time_ms", *(["area"] if with_areas else [])]
-    back = ["stimulus_on", "correct", *(["response_mean", "response_std"] if with_areas else [])]
+    back = ["stimulus_on", "correct", *(["response_mean", "response_std", RESPONSE_DELAY] if with_areas else [])]
     return front + [name for name in raw_columns if name not in front and name not in back] + back
 
 
-def tidy_chunk(outputs: pd.DataFrame, dt: float, responses: TestResponses | None = None) -> pd.DataFrame:
+def tidy_chunk(
+    outputs: pd.DataFrame,
+    dt: float,
+    responses: TestResponses | None = None,
+    delays: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
     """Turn rows of a test-output table into tidy rows, one per area when responses are given.
 
     `correct` compares the guess with the first label shown, so accuracy stays defined on blank frames
-    (label -1), where a recurrent model may still hold the answer.
+    (label -1), where a recurrent model may still hold the answer. Each area row carries the area's
+    `response_delay_ms` from `delays` (0 for an area it does not name).
     """
     import pandas as pd
 
@@ -74,6 +82,7 @@ def tidy_chunk(outputs: pd.DataFrame, dt: float, responses: TestResponses | None
             area=area,
             response_mean=responses.mean[area][samples, times],
             response_std=responses.std[area][samples, times],
+            **{RESPONSE_DELAY: float((delays or {}).get(area, 0.0))},
         )
         per_area.append(part[columns])
     return pd.concat(per_area, ignore_index=True)
@@ -88,20 +97,24 @@ def iter_tidy_test(
 ) -> Iterator[pd.DataFrame]:
     """Yield the tidy table of one test chunk by chunk.
 
-    dt (ms per time step) comes from the argument, else the responses file, else the sidecar config.
+    dt (ms per time step) comes from the argument, else the responses file, else the sidecar config. Each
+    area's response delay is its sidecar's `dynamics.first_response_step` x dt (0 without a sidecar).
     """
     check_output_columns(outputs_path, read_header(outputs_path))
     responses = load_responses(responses_path) if responses_path is not None else None
+    config = load_sidecar(outputs_path, required=False) if responses is not None or dt is None else {}
     if dt is None:
-        dt = responses.dt if responses is not None else load_sidecar(outputs_path, required=False).get("dt")
+        dt = responses.dt if responses is not None else config.get("dt")
     if dt is None:
         raise DataContractError(f"{outputs_path}: dt is unknown (give dt, a responses file or a sidecar with dt)")
+    steps = first_response_steps(config, source=str(sidecar_path(outputs_path)))
+    delays = {area: step * float(dt) for area, step in steps.items()}
     n_rows = 0
     if responses is not None:  # each row becomes one row per area: keep the tidy chunk at `chunksize` rows
         chunksize = max(1, chunksize // len(responses.areas))
     for chunk in iter_test_outputs(outputs_path, chunksize=chunksize):
         n_rows += len(chunk)
-        yield tidy_chunk(chunk, float(dt), responses)
+        yield tidy_chunk(chunk, float(dt), responses, delays)
     if responses is not None and n_rows != responses.n_samples * responses.n_timesteps:
         raise DataContractError(
             f"{outputs_path}: has {n_rows} rows but the responses hold {responses.n_samples} samples x "
