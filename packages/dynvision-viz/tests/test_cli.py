@@ -115,6 +115,30 @@ def test_summary_accuracy_counts_only_labelled_frames(tmp_path: Path) -> None:
     assert line.get_ydata().tolist() == [1.0, 1.0, 1.0]
 
 
+def test_summary_of_repetition_measures_against_the_control(tmp_path: Path) -> None:
+    """An interval experiment with its repeat=false controls: the plotted ratio is the known suppression (the
+    first response peaks after the second presentation starts, so only a window shifted by the delay holds it)."""
+    from dynvision.viz.plots import PlotOptions, summary
+
+    times = np.arange(0.0, 80.0, 2.0)
+    first = np.where(times >= 18, np.exp(-(times - 18) / 6) * (times - 18), 0.0)  # shown at 2 ms, 16 ms delay
+    rows = []
+    for interval in (4, 8):
+        second = 6 + 2 * interval
+        on = ((times >= 2) & (times <= 4)) | ((times >= second) & (times <= second + 2))
+        shifted = np.interp(times - (second - 2), times, first, left=0.0)
+        for repeat, response in ((True, first + 0.4 * shifted), (False, first)):
+            stimulus_on = on if repeat else on & (times <= 4)
+            for time, value, shown in zip(times, response, stimulus_on, strict=True):
+                rows.append({"interval": interval, "repeat": repeat, "area": "V1", "time_ms": time})
+                rows[-1] |= {"stimulus_on": shown, "response_mean": value, "response_delay_ms": 16.0}
+    table = tmp_path / "experiment.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    figure = summary(table, PlotOptions(parameter="interval"))
+    (line,) = [line for ax in figure.axes for line in ax.lines]
+    assert line.get_ydata() == pytest.approx([0.4, 0.4])
+
+
 def test_plot_training_and_weights(tmp_path: Path) -> None:
     log = tmp_path / "metrics.csv"
     pd.DataFrame({"epoch": [0, 0, 1, 1], "step": [1, 1, 2, 2], "train_loss": [1, None, 0.5, None]}).to_csv(log)

@@ -1,4 +1,5 @@
-"""Each measure recovers the latency, contrast response and exponent built into synthetic data."""
+"""Each measure recovers the latency, contrast response, exponent, suppression and criterion time built into
+synthetic data, and degenerate responses give NaN with a reason instead of an absurd number."""
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from dynvision.viz.measures import (
     peak_latency,
     repetition_ratio,
     repetition_table,
+    response_windows,
     stimulus_periods,
     time_to_criterion,
 )
@@ -27,6 +29,28 @@ TIMES = np.arange(0, 200, DT)
 
 def bump(peak: float, width: float = 15.0, height: float = 1.0) -> np.ndarray:
     return height * np.exp(-0.5 * ((TIMES - peak) / width) ** 2)
+
+
+def leaky(start: float, stop: float, tau: float = 8.0, height: float = 1.0) -> np.ndarray:
+    """A leaky integrator driven from `start` to `stop` (ms): rises as 1 - exp(-t / tau), then decays."""
+    rise = height * (1 - np.exp(-np.clip(TIMES - start, 0, None) / tau))
+    peak = height * (1 - np.exp(-(stop - start) / tau))
+    return np.where(TIMES <= stop, rise, peak * np.exp(-(TIMES - stop) / tau))
+
+
+def half_rise(duration: float, tau: float = 8.0) -> float:
+    """Time after its drive starts at which `leaky` reaches half of its peak."""
+    return -tau * np.log(1 - (1 - np.exp(-duration / tau)) / 2)
+
+
+def tidy(conditions: dict[tuple, tuple[np.ndarray, np.ndarray, float]], names: list[str]) -> pd.DataFrame:
+    """A tidy table of two samples per condition: {values of `names`: (stimulus_on, response, delay in ms)}."""
+    rows = []
+    for key, (on, response, delay) in conditions.items():
+        for sample, offset in enumerate((-0.01, 0.01)):  # the mean over samples is the response itself
+            columns = {"sample_index": sample, "time_ms": TIMES, "stimulus_on": on, "response_mean": response + offset}
+            rows.append(pd.DataFrame({**dict(zip(names, key, strict=True)), **columns, "response_delay_ms": delay}))
+    return pd.concat(rows, ignore_index=True)
 
 
 def test_peak_latency_is_found_between_samples() -> None:
@@ -64,6 +88,77 @@ def test_latency_table_recovers_known_latencies_per_area_and_contrast() -> None:
         assert latencies.loc[key, "peak_latency"] == pytest.approx(peak - 10, abs=0.3)
         assert latencies.loc[key, "peak_response"] == pytest.approx(key[1], rel=0.02)
     assert (latencies["onset_latency"] < latencies["peak_latency"]).all()
+
+
+def test_latency_is_the_half_rise_after_each_areas_delay() -> None:
+    """Leaky responses shifted by a delay per area; a larger second response must not be taken for the first.
+
+    IT's first response peaks after the second stimulus starts: a window not shifted by its delay would cut it
+    there and report the cut as the peak.
+    """
+    on = ((TIMES >= 10) & (TIMES <= 30)) | ((TIMES >= 60) & (TIMES <= 80))
+    delays = {"V1": 4.0, "V4": 12.0, "IT": 36.0}
+    conditions = {
+        (area,): (on, 0.2 + leaky(10 + delay, 30 + delay) + leaky(60 + delay, 80 + delay, height=3.0), delay)
+        for area, delay in delays.items()
+    }
+    table = latency_table(tidy(conditions, ["area"])).set_index("area")
+    peak = 1 - np.exp(-20 / 8)
+    for area, delay in delays.items():
+        row = table.loc[area]
+        assert row["onset_latency"] == pytest.approx(delay + half_rise(20), abs=DT)
+        assert row["peak_latency"] == pytest.approx(20 + delay, abs=DT)
+        assert row["peak_response"] == pytest.approx(peak, rel=0.01)
+        assert (row["reason"], row["peak_at_edge"], row["response_delay_ms"]) == ("ok", False, delay)
+        # the window ends where the second response's drive starts: rise, then decay until then
+        decay = peak * 8 * (1 - np.exp(-(50 - 20) / 8))
+        assert row["integrated_response"] == pytest.approx(20 - 8 * peak + decay, rel=0.03)
+    assert response_windows([(10, 30), (60, 80)], 36.0) == [(46.0, 96.0), (96.0, np.inf)]
+
+
+def test_degenerate_responses_give_nan_with_a_reason() -> None:
+    """No response, a flat one and a window past the trial give NaN latencies; a peak at the edge is flagged."""
+    on, twice = TIMES >= 10, ((TIMES >= 10) & (TIMES <= 30)) | ((TIMES >= 100) & (TIMES <= 120))
+    conditions = {
+        ("rising",): (on, leaky(14, 1000), 4.0),  # still rising at the trial's end
+        ("flat",): (on, np.full(TIMES.shape, 0.3), 4.0),
+        ("dip",): (on, 0.5 - leaky(14, 40), 4.0),
+        ("tiny",): (twice, leaky(14, 34, height=1e-3) + leaky(104, 124), 4.0),  # small next to the second one
+        ("late",): (on, leaky(14, 40), 500.0),
+    }
+    table = latency_table(tidy(conditions, ["kind"]), ["kind"]).set_index("kind")
+    assert table["reason"].to_dict() == {
+        "rising": "ok",
+        "flat": "flat",
+        "dip": "no_response",
+        "tiny": "no_response",
+        "late": "empty_window",
+    }
+    assert table["peak_at_edge"].to_dict() == dict.fromkeys(table.index, False) | {"rising": True}
+    assert table.loc["rising", "peak_latency"] == pytest.approx(TIMES[-1] - 10)
+    for kind in ("flat", "dip", "tiny", "late"):
+        assert np.isnan(table.loc[kind, ["onset_latency", "peak_latency"]].astype(float)).all()
+    assert table.loc["flat", "peak_response"] == pytest.approx(0.0) and np.isnan(table.loc["late", "peak_response"])
+
+
+def test_contrast_response_of_windowed_peaks_recovers_c50_and_n() -> None:
+    """Peaks scaled by a known Naka-Rushton curve; contrast 0 is flat and keeps its peak of 0 for the fit."""
+    contrasts = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0]
+    gain = naka_rushton(np.array(contrasts), rmax=1.5, c50=0.25, n=2.5)
+    conditions = {(c,): (TIMES >= 10, 0.1 + leaky(16, 46, height=g), 6.0) for c, g in zip(contrasts, gain, strict=True)}
+    table = latency_table(tidy(conditions, ["contrast"]), ["contrast"])
+    assert table.set_index("contrast").loc[0.0, "reason"] == "flat"
+    fit = fit_naka_rushton(table["contrast"], table["peak_response"])
+    assert fit.c50 == pytest.approx(0.25, rel=0.02) and fit.n == pytest.approx(2.5, rel=0.02)
+    assert fit.rmax == pytest.approx(1.5 * (1 - np.exp(-30 / 8)), rel=0.02)
+
+
+def test_temporal_summation_of_windowed_integrals_recovers_the_exponent() -> None:
+    """A leaky integrator's total response equals its drive: heights d**-0.4 sum to d**0.6 over durations d."""
+    durations = [10.0, 20.0, 40.0, 80.0]
+    conditions = {(d,): ((TIMES >= 10) & (TIMES < 10 + d), leaky(18, 18 + d, height=d**-0.4), 8.0) for d in durations}
+    table = latency_table(tidy(conditions, ["stim"]), ["stim"])
+    assert fit_power_law(table["stim"], table["integrated_response"]).exponent == pytest.approx(0.6, abs=0.02)
 
 
 def test_naka_rushton_fit_of_unsaturated_responses_caps_c50() -> None:
@@ -119,6 +214,56 @@ def test_repetition_ratio_and_periods() -> None:
     assert repetition_table(table)["repetition_ratio"].iloc[0] == pytest.approx(0.6, abs=0.01)
 
 
+def two_presentations(interval: float, suppression: float, delay: float, height: float = 1.0):
+    """Stimulus frames and responses of a repetition trial and its control (second presentation blank).
+
+    The trial's response is first + suppression * first shifted to the second presentation, so the evoked second
+    response is `suppression` times the first, however much of the first one's tail overlaps it.
+    """
+    second = 22 + interval
+    first_on, second_on = (TIMES >= 10) & (TIMES <= 20), (TIMES >= second) & (TIMES <= second + 10)
+    first = leaky(10 + delay, 20 + delay, height=height)
+    shifted = leaky(second + delay, second + 10 + delay)
+    return first_on | second_on, first + suppression * shifted, first_on, first
+
+
+@pytest.mark.parametrize("suppression", [0.0, 0.3, 0.6, 1.0])
+def test_repetition_against_its_control_recovers_the_suppression(suppression: float) -> None:
+    """With 4 ms between presentations the first response has not decayed: only the control removes its tail."""
+    on, response, _, control = two_presentations(4.0, suppression, delay=6.0)
+    periods = stimulus_periods(TIMES, on)
+    assert repetition_ratio(TIMES, response, periods, control=control, delay=6.0) == pytest.approx(suppression)
+    assert repetition_ratio(TIMES, response, periods, delay=6.0) > suppression + 0.1  # the tail counted twice
+
+
+def test_repetition_table_pairs_each_condition_with_its_control() -> None:
+    conditions = {}
+    for area, delay in (("V1", 2.0), ("IT", 8.0)):
+        for interval, repeat in ((0.0, True), (0.0, False), (4.0, True), (4.0, False), (40.0, True)):
+            on, response, control_on, control = two_presentations(interval, 0.5, delay)
+            conditions[(area, interval, repeat)] = (on, response, delay) if repeat else (control_on, control, delay)
+    table = repetition_table(tidy(conditions, ["area", "interval", "repeat"]), ["area", "interval"])
+    table = table.set_index(["area", "interval"])
+    assert len(table) == 6  # the controls get no rows of their own
+    for area in ("V1", "IT"):
+        assert table.loc[(area, 4.0), "repetition_ratio"] == pytest.approx(0.5)
+        assert table.loc[(area, 4.0), "repetition_control"] and table.loc[(area, 4.0), "reason"] == "ok"
+        assert np.isnan(table.loc[(area, 0.0), "repetition_ratio"])  # the presentations merge into one period
+        assert table.loc[(area, 0.0), "reason"] == "single_period"
+        without = table.loc[(area, 40.0)]  # no control: second / first peak, marked as such
+        assert not without["repetition_control"] and without["repetition_ratio"] == pytest.approx(0.5, abs=0.01)
+    assert table.groupby("area")["response_delay_ms"].agg(set).to_dict() == {"IT": {8.0}, "V1": {2.0}}
+
+
+def test_repetition_over_a_first_response_near_zero_is_nan_not_huge() -> None:
+    """A first peak of 0.001 under a second of 1 once gave ratios of 1000 and more."""
+    on, response, _, control = two_presentations(40.0, 1.0, delay=4.0, height=1e-3)
+    periods = stimulus_periods(TIMES, on)
+    assert np.isnan(repetition_ratio(TIMES, response, periods, control=control, delay=4.0))
+    table = pd.DataFrame({"area": "V1", "time_ms": TIMES, "stimulus_on": on, "response_mean": response})
+    assert repetition_table(table).iloc[0][["reason", "repetition_control"]].tolist() == ["first_no_response", False]
+
+
 def test_time_to_criterion_interpolates_and_reports_never() -> None:
     accuracy = np.clip((TIMES - 20) / 100, 0, 1)
     assert time_to_criterion(TIMES, accuracy, 0.5) == pytest.approx(70.0)
@@ -165,3 +310,19 @@ def test_criterion_table_orders_conditions() -> None:
     times = criterion_table(tidy_accuracy(), ["rctype", "ssnr"], criterion=0.5).set_index(["rctype", "ssnr"])
     assert times.loc[("full", 0.1), "time_to_criterion"] == pytest.approx(30.0, abs=DT)
     assert times.loc[("none", 0.5), "time_to_criterion"] == pytest.approx(90.0, abs=DT)
+    assert times["reached"].all()
+
+
+def test_criterion_table_keeps_conditions_that_never_reach_it() -> None:
+    """Accuracy rising linearly to a plateau: it crosses 0.6 at a known time, or never when the plateau is lower."""
+    rows = [
+        pd.DataFrame({"rctype": rctype, "time_ms": TIMES, "stimulus_on": TIMES >= 10, "correct": accuracy})
+        for rctype, accuracy in (
+            ("full", np.clip((TIMES - 10) / 100, 0, 0.9)),  # 0.6 at 70 ms, 60 ms after the onset
+            ("none", np.clip((TIMES - 10) / 100, 0, 0.5)),
+        )
+    ]
+    times = criterion_table(pd.concat(rows), ["rctype"], criterion=0.6).set_index("rctype")
+    assert list(times.index) == ["full", "none"]
+    assert times.loc["full", "time_to_criterion"] == pytest.approx(60.0) and times.loc["full", "reached"]
+    assert np.isnan(times.loc["none", "time_to_criterion"]) and not times.loc["none", "reached"]

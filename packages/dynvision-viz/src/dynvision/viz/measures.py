@@ -2,19 +2,57 @@
 
 Each measure is a small function of time courses (numpy arrays in ms) so it can be checked on synthetic data
 with known answers; the `*_table` helpers apply them per condition to a tidy table averaged over samples.
+
+Response windows: an area first receives drive `response_delay_ms` after a frame is shown (its first response
+step x dt, a column of the tidy table; 0 where the table lacks it). The response to a stimulus period
+[start, end] is looked for in [start + delay, end + delay + settle), where the settling margin runs to the next
+period's shifted start (the window is [start + delay, next start + delay)), and for the last period to the end
+of the trial. The baseline is the mean response before the window (its first value when nothing precedes it).
+Latencies count from the stimulus onset, so they include the delay.
+
+Degenerate responses give NaN with a reason (column `reason`, "ok" otherwise), never an error:
+
+- "empty_window": no sample lies in the window (the delay pushes it past the trial): every value is NaN.
+- "flat": nothing in the window departs from baseline by more than FLAT_TOLERANCE of the largest magnitude
+  there (of the window's values and the baseline): latencies are NaN, peak and integrated response are as
+  measured (about 0).
+- "no_response": the peak above baseline is not positive or below MIN_PEAK_FRACTION of the trial's range
+  (max - min): latencies are NaN, peak and integrated response as measured.
+- A peak at the window's last sample is still rising when the window closes: its latency is a lower bound,
+  kept but flagged by `peak_at_edge`.
+
+Repetition ratios are NaN with reason "single_period" when the trial has fewer than two stimulus periods
+(interval 0 merges the presentations), "first_<reason>" when the first response is degenerate as above (a
+first peak near zero would give an unbounded ratio), and "second_empty_window" when the second window is empty.
+A time to criterion that is never reached is NaN with `reached` False.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from dynvision.viz.contract import RESPONSE_DELAY
+
 if TYPE_CHECKING:
     import pandas as pd
+
+OK = "ok"
+
+FLAT_TOLERANCE = 1e-3
+"""Relative size below which a departure from baseline is no change (about the resolution of the float16
+responses a test stores)."""
+
+MIN_PEAK_FRACTION = 0.05
+"""Smallest peak above baseline, as a fraction of the trial's range, that counts as a response; it keeps a
+repetition ratio below about 1 / MIN_PEAK_FRACTION = 20 instead of dividing by a first peak near zero."""
+
+Window = tuple[float, float]
 
 
 def _as_arrays(times: Sequence[float], values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -37,17 +75,66 @@ def _first_crossing(times: np.ndarray, values: np.ndarray, level: float) -> floa
 
 
 def baseline_of(times: np.ndarray, response: np.ndarray, onset: float) -> float:
-    """Mean response before the stimulus onset, or the first value when nothing precedes it."""
+    """Mean response before `onset`, or the first value when nothing precedes it."""
     before = response[times < onset]
     return float(before.mean()) if len(before) else float(response[0])
 
 
-def peak_latency(times: Sequence[float], response: Sequence[float], *, onset: float = 0.0) -> float:
-    """Time of the response maximum after `onset`, refined by a parabola through the three samples around it."""
+def response_windows(periods: Sequence[tuple[float, float]], delay: float = 0.0) -> list[Window]:
+    """Window [start + delay, next start + delay) of the response to each stimulus period; the last one is open."""
+    starts = [start + delay for start, _ in periods]
+    return list(zip(starts, [*starts[1:], math.inf], strict=True))
+
+
+def _inside(times: np.ndarray, window: Window) -> np.ndarray:
+    """Indices of the samples in `window`."""
+    return np.flatnonzero((times >= window[0]) & (times < window[1]))
+
+
+def response_check(times: Sequence[float], response: Sequence[float], window: Window) -> str:
+    """Why the response in `window` has no latency ("empty_window", "flat", "no_response"), or "ok"."""
     times, response = _as_arrays(times, response)
-    index = int(np.argmax(np.where(times >= onset, response, -np.inf)))
+    inside = _inside(times, window)
+    if len(inside) == 0:
+        return "empty_window"
+    baseline = baseline_of(times, response, window[0])
+    excess = response[inside] - baseline
+    if np.abs(excess).max() <= FLAT_TOLERANCE * max(np.abs(response[inside]).max(), abs(baseline)):
+        return "flat"
+    if excess.max() <= 0 or excess.max() < MIN_PEAK_FRACTION * np.ptp(response):
+        return "no_response"
+    return OK
+
+
+def peak_response(times: Sequence[float], response: Sequence[float], *, window: Window) -> float:
+    """Largest response above baseline in `window`; NaN if the window holds no sample."""
+    times, response = _as_arrays(times, response)
+    inside = _inside(times, window)
+    if len(inside) == 0:
+        return float("nan")
+    return float(response[inside].max() - baseline_of(times, response, window[0]))
+
+
+def peak_at_edge(times: Sequence[float], response: Sequence[float], window: Window) -> bool:
+    """Whether the response maximum in `window` is its last sample (still rising when the window closes)."""
+    times, response = _as_arrays(times, response)
+    inside = _inside(times, window)
+    return bool(len(inside) > 0 and inside[np.argmax(response[inside])] == inside[-1])
+
+
+def peak_latency(
+    times: Sequence[float], response: Sequence[float], *, onset: float = 0.0, window: Window | None = None
+) -> float:
+    """Time after `onset` of the response maximum in `window` (default: from `onset` on), refined by a parabola
+    through the three samples around it; NaN for a degenerate response (see the module docstring)."""
+    times, response = _as_arrays(times, response)
+    window = window or (onset, math.inf)
+    if response_check(times, response, window) != OK:
+        return float("nan")
+    inside = _inside(times, window)
+    index = inside[np.argmax(response[inside])]
     peak = times[index]
-    if 0 < index < len(times) - 1:
+    if inside[0] < index < inside[-1]:
         left, centre, right = response[index - 1 : index + 2]
         curvature = left - 2 * centre + right
         if curvature < 0:
@@ -56,24 +143,39 @@ def peak_latency(times: Sequence[float], response: Sequence[float], *, onset: fl
 
 
 def onset_latency(
-    times: Sequence[float], response: Sequence[float], *, onset: float = 0.0, fraction: float = 0.5
+    times: Sequence[float],
+    response: Sequence[float],
+    *,
+    onset: float = 0.0,
+    window: Window | None = None,
+    fraction: float = 0.5,
 ) -> float:
-    """Time after `onset` at which the response first rises `fraction` of the way from baseline to its peak."""
+    """Time after `onset` at which the response first rises `fraction` of the way from baseline to its peak in
+    `window` (default: from `onset` on), interpolated; NaN for a degenerate response (see the module docstring)."""
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
     times, response = _as_arrays(times, response)
-    baseline = baseline_of(times, response, onset)
-    after = times >= onset
-    level = baseline + fraction * (response[after].max() - baseline)
-    return _first_crossing(times[after], response[after], level) - onset
+    window = window or (onset, math.inf)
+    if response_check(times, response, window) != OK:
+        return float("nan")
+    inside = _inside(times, window)
+    baseline = baseline_of(times, response, window[0])
+    level = baseline + fraction * (response[inside].max() - baseline)
+    return _first_crossing(times[inside], response[inside], level) - onset  # never before the drive arrives
 
 
-def integrated_response(times: Sequence[float], response: Sequence[float], *, onset: float = 0.0) -> float:
-    """Area above baseline after `onset` (response x ms): the quantity that sums over stimulus duration."""
+def integrated_response(
+    times: Sequence[float], response: Sequence[float], *, onset: float = 0.0, window: Window | None = None
+) -> float:
+    """Area above baseline in `window` (default: from `onset` on), in response x ms: the quantity that sums over
+    stimulus duration; NaN if the window holds no sample."""
     times, response = _as_arrays(times, response)
-    after = times >= onset
-    excess = response[after] - baseline_of(times, response, onset)
-    return float(np.sum((excess[1:] + excess[:-1]) / 2 * np.diff(times[after])))
+    window = window or (onset, math.inf)
+    inside = _inside(times, window)
+    if len(inside) == 0:
+        return float("nan")
+    excess = response[inside] - baseline_of(times, response, window[0])
+    return float(np.sum((excess[1:] + excess[:-1]) / 2 * np.diff(times[inside])))
 
 
 def stimulus_periods(times: Sequence[float], stimulus_on: Sequence[bool]) -> list[tuple[float, float]]:
@@ -84,17 +186,57 @@ def stimulus_periods(times: Sequence[float], stimulus_on: Sequence[bool]) -> lis
     return [(float(times[start]), float(times[stop - 1])) for start, stop in zip(edges[::2], edges[1::2], strict=True)]
 
 
+def _repetition(
+    times: np.ndarray,
+    response: np.ndarray,
+    periods: Sequence[tuple[float, float]],
+    control: np.ndarray | None,
+    delay: float,
+) -> tuple[float, float, float, str]:
+    """Ratio, first peak, second peak and reason of a repetition measure (see `repetition_ratio`)."""
+    nan = float("nan")
+    if len(periods) < 2:
+        return nan, nan, nan, "single_period"
+    first_window, second_window = response_windows(periods, delay)[:2]
+    check = response_check(times, response, first_window)
+    if check != OK:
+        return nan, nan, nan, f"first_{check}"
+    first = peak_response(times, response, window=first_window)
+    inside = _inside(times, second_window)
+    if len(inside) == 0:
+        return nan, first, nan, "second_empty_window"
+    if control is None:
+        second = response[inside].max() - baseline_of(times, response, first_window[0])
+    else:
+        second = (response - control)[inside].max()
+    second = max(float(second), 0.0)
+    return second / first, first, second, OK
+
+
 def repetition_ratio(
-    times: Sequence[float], response: Sequence[float], periods: Sequence[tuple[float, float]]
+    times: Sequence[float],
+    response: Sequence[float],
+    periods: Sequence[tuple[float, float]],
+    *,
+    control: Sequence[float] | None = None,
+    delay: float = 0.0,
 ) -> float:
-    """Second over first peak response above baseline: < 1 means repetition suppression, ~1 full recovery."""
+    """Second over first response peak: < 1 means repetition suppression, ~1 full recovery.
+
+    The first peak is taken above baseline in the first period's delay-shifted window. With `control` (the same
+    trial with the second presentation blank, on the same times) the second response is the evoked one,
+    response - control, whose peak above zero is taken in the second period's window, so the first response's
+    tail is not counted twice; without it, the second peak is taken above the first one's baseline. NaN for a
+    degenerate first response (see the module docstring).
+    """
     if len(periods) < 2:
         raise ValueError(f"repetition needs two stimulus periods, got {len(periods)}")
     times, response = _as_arrays(times, response)
-    baseline = baseline_of(times, response, periods[0][0])
-    first = response[(times >= periods[0][0]) & (times < periods[1][0])].max() - baseline
-    second = response[times >= periods[1][0]].max() - baseline
-    return float(second / first)
+    if control is not None:
+        control = np.asarray(control, dtype=float)
+        if control.shape != response.shape:
+            raise ValueError(f"control must have the response's shape {response.shape}, got {control.shape}")
+    return _repetition(times, response, periods, control, delay)[0]
 
 
 def time_to_criterion(
@@ -179,65 +321,126 @@ def fit_power_law(x: Sequence[float], y: Sequence[float]) -> PowerLawFit:
 # --- per condition on tidy tables -------------------------------------------------------------------------------
 
 
+class Course(NamedTuple):
+    """One condition's mean time course, its stimulus periods and its area's response delay (ms)."""
+
+    times: np.ndarray
+    values: np.ndarray
+    periods: list[tuple[float, float]]
+    delay: float = 0.0
+
+    def windows(self) -> list[Window]:
+        return response_windows(self.periods, self.delay)
+
+
 def mean_time_course(table: pd.DataFrame, by: Sequence[str], value: str = "response_mean") -> pd.DataFrame:
     """Average a tidy table over samples: one row per condition and time step."""
     columns = {value: "mean"}
-    if "stimulus_on" in table.columns:
-        columns["stimulus_on"] = "mean"
+    for name in ("stimulus_on", RESPONSE_DELAY):
+        if name in table.columns:
+            columns[name] = "mean"
     course = table.groupby([*by, "time_ms"], dropna=False).agg(columns).reset_index()
     if "stimulus_on" in course.columns:
         course["stimulus_on"] = course["stimulus_on"] >= 0.5
     return course
 
 
-def per_condition(
-    table: pd.DataFrame,
-    by: Sequence[str],
-    measure: Callable[[np.ndarray, np.ndarray, list[tuple[float, float]]], dict[str, float]],
-    *,
-    value: str = "response_mean",
-) -> pd.DataFrame:
-    """Apply `measure(times, response, stimulus_periods)` to each condition's mean time course."""
-    import pandas as pd
-
+def condition_courses(
+    table: pd.DataFrame, by: Sequence[str], value: str = "response_mean"
+) -> Iterator[tuple[dict[str, Any], Course]]:
+    """Each condition's values of `by` and its mean time course; the delay is 0 where the table has none."""
     missing = [name for name in [*by, "time_ms", value] if name not in table.columns]
     if missing:
         raise ValueError(f"table lacks columns {', '.join(missing)} (has: {', '.join(table.columns)})")
     course = mean_time_course(table, by, value)
-    rows = []
     for key, group in course.groupby(list(by), dropna=False) if by else [((), course)]:
         group = group.sort_values("time_ms")
-        times, response = group["time_ms"].to_numpy(), group[value].to_numpy()
+        times, values = group["time_ms"].to_numpy(dtype=float), group[value].to_numpy(dtype=float)
         on = group["stimulus_on"].to_numpy() if "stimulus_on" in group else np.ones(len(group), dtype=bool)
         periods = stimulus_periods(times, on) or [(float(times[0]), float(times[-1]))]
+        delay = float(group[RESPONSE_DELAY].mean()) if RESPONSE_DELAY in group else 0.0
         key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(by, key, strict=True)), **measure(times, response, periods)})
-    return pd.DataFrame(rows)
+        yield dict(zip(by, key, strict=True)), Course(times, values, periods, 0.0 if math.isnan(delay) else delay)
+
+
+def per_condition(
+    table: pd.DataFrame,
+    by: Sequence[str],
+    measure: Callable[[Course], dict[str, Any]],
+    *,
+    value: str = "response_mean",
+) -> pd.DataFrame:
+    """Apply `measure(course)` to each condition's mean time course: one row per condition."""
+    import pandas as pd
+
+    return pd.DataFrame([{**values, **measure(course)} for values, course in condition_courses(table, by, value)])
 
 
 def latency_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, fraction: float = 0.5) -> pd.DataFrame:
-    """Onset and peak latency (ms after the first stimulus onset) and peak response per condition."""
+    """The response to the first stimulus period per condition, in its delay-shifted window.
 
-    def measure(times: np.ndarray, response: np.ndarray, periods: list[tuple[float, float]]) -> dict[str, float]:
-        onset = periods[0][0]
+    Columns: `onset_latency` and `peak_latency` (ms after the stimulus onset), `peak_response` and
+    `integrated_response` (above baseline), `peak_at_edge`, `reason` and `response_delay_ms`.
+    """
+
+    def measure(course: Course) -> dict[str, Any]:
+        times, response, onset, window = course.times, course.values, course.periods[0][0], course.windows()[0]
+        reason = response_check(times, response, window)
         return {
-            "onset_latency": onset_latency(times, response, onset=onset, fraction=fraction),
-            "peak_latency": peak_latency(times, response, onset=onset),
-            "peak_response": float(response[times >= onset].max() - baseline_of(times, response, onset)),
-            "integrated_response": integrated_response(times, response, onset=onset),
+            "onset_latency": onset_latency(times, response, onset=onset, window=window, fraction=fraction),
+            "peak_latency": peak_latency(times, response, onset=onset, window=window),
+            "peak_response": peak_response(times, response, window=window),
+            "integrated_response": integrated_response(times, response, window=window),
+            "peak_at_edge": reason == OK and peak_at_edge(times, response, window),
+            "reason": reason,
+            RESPONSE_DELAY: course.delay,
         }
 
     return per_condition(table, by, measure)
 
 
-def repetition_table(table: pd.DataFrame, by: Sequence[str] = ("area",)) -> pd.DataFrame:
-    """Second/first peak ratio per condition (conditions with a single stimulus period get NaN)."""
+def _repeat_flags(column: pd.Series) -> pd.Series:
+    """Whether each row shows the second presentation; an empty cell means the default, true."""
+    return ~column.astype(str).str.strip().str.lower().isin(["false", "0", "0.0", "no", "off"])
 
-    def measure(times: np.ndarray, response: np.ndarray, periods: list[tuple[float, float]]) -> dict[str, float]:
-        ratio = repetition_ratio(times, response, periods) if len(periods) >= 2 else float("nan")
-        return {"repetition_ratio": ratio}
 
-    return per_condition(table, by, measure)
+def repetition_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, control: str = "repeat") -> pd.DataFrame:
+    """Repetition ratio per condition, against its single-presentation control where the table holds one.
+
+    Rows whose `control` column is false are the controls (the second presentation blank): each condition that
+    shows both presentations is paired with the control of the same `by` values (same interval, area, ...), and
+    the controls get no rows of their own. A condition without a control falls back to the second / first peak
+    above baseline, with `repetition_control` False. Columns: `repetition_ratio`, `first_peak`, `second_peak`,
+    `repetition_control`, `reason` and `response_delay_ms`.
+    """
+    import pandas as pd
+
+    by = list(by)
+    flags = _repeat_flags(table[control]) if control in table.columns else True
+    courses = list(condition_courses(table.assign(**{control: flags}), [*by, control]))
+    controls = {tuple(values[name] for name in by): course for values, course in courses if not values[control]}
+    rows = []
+    for values, course in courses:
+        if not values[control]:
+            continue
+        single = controls.get(tuple(values[name] for name in by))
+        paired = single is not None and np.array_equal(single.times, course.times)
+        ratio, first, second, reason = _repetition(
+            course.times, course.values, course.periods, single.values if paired else None, course.delay
+        )
+        rows.append(
+            {
+                **{name: values[name] for name in by},
+                "repetition_ratio": ratio,
+                "first_peak": first,
+                "second_peak": second,
+                "repetition_control": paired,
+                "reason": reason,
+                RESPONSE_DELAY: course.delay,
+            }
+        )
+    columns = [*by, "repetition_ratio", "first_peak", "second_peak", "repetition_control", "reason", RESPONSE_DELAY]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def accuracy_over_time(table: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -270,9 +473,14 @@ def accuracy_vs_parameter(
 
 
 def criterion_table(table: pd.DataFrame, by: Sequence[str] = (), *, criterion: float = 0.5) -> pd.DataFrame:
-    """Time (ms after the first stimulus onset) at which each condition's accuracy reaches `criterion`."""
+    """Time (ms after the first stimulus onset) at which each condition's accuracy reaches `criterion`.
 
-    def measure(times: np.ndarray, accuracy: np.ndarray, periods: list[tuple[float, float]]) -> dict[str, float]:
-        return {"time_to_criterion": time_to_criterion(times, accuracy, criterion, onset=periods[0][0])}
+    Every condition gets a row: one that never reaches the criterion has `time_to_criterion` NaN and `reached`
+    False.
+    """
+
+    def measure(course: Course) -> dict[str, Any]:
+        value = time_to_criterion(course.times, course.values, criterion, onset=course.periods[0][0])
+        return {"time_to_criterion": value, "reached": not math.isnan(value)}
 
     return per_condition(table, by, measure, value="correct")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dynvision.viz.contract import DataContractError, read_header
+from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, read_header
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +52,7 @@ def _summary(path: Path, by: list[str], values: list[str], *, area: str | None =
     from dynvision.viz.process import summarise_table
 
     header = read_header(path)
-    values = [name for name in values if name != "stimulus_on" or name in header]
+    values = [name for name in values if name not in ("stimulus_on", RESPONSE_DELAY) or name in header]
     table = summarise_table(path, list(dict.fromkeys(name for name in by if name)), values)
     if area is not None:
         if area not in set(table["area"]):
@@ -102,9 +102,10 @@ def summary(path: Path, options: PlotOptions) -> Figure:
     if measure in RESPONSE_MEASURES:
         _require_responses(path)
         hue = options.hue or "area"
-        course = _summary(
-            path, [parameter, hue, "area", "time_ms"], ["response_mean", "stimulus_on"], area=options.area
-        )
+        # repetition pairs each condition with its control (`repeat` false), so the summary keeps them apart
+        control = ["repeat"] if measure == "repetition_ratio" and "repeat" in read_header(path) else []
+        values = ["response_mean", "stimulus_on", RESPONSE_DELAY]
+        course = _summary(path, [parameter, hue, *control, "area", "time_ms"], values, area=options.area)
         if hue != "area" and course["area"].nunique() > 1:
             raise ValueError(f"several areas in {path}: choose one with --area to colour by {hue!r}")
         table = (repetition_table if measure == "repetition_ratio" else latency_table)(course, [parameter, hue])
