@@ -51,18 +51,26 @@ def list_command() -> None:
 
 @app.command()
 def info(
-    name: Annotated[str, typer.Argument(help="Model name, e.g. DyRCNNx4.")],
+    name: Annotated[str, typer.Argument(help="Model name, e.g. DyRCNNx4, or a model file (.pt) to inspect.")],
     args: ArgsOption = None,
     size: Annotated[int, typer.Option(help="Input image size in pixels for the FLOP count.")] = 32,
+    stability: Annotated[
+        bool, typer.Option("--stability", help="Also run the blank-decay test (a brief stimulus, then 60 blanks).")
+    ] = False,
 ) -> None:
     """Show a model's areas, parameter count, FLOPs per time step and first-response step per area."""
     from dynvision.models import create_model
     from dynvision.models.grammar import parse_args
+    from dynvision.models.io import load_model_file
     from dynvision.models.summary import describe
 
     try:
-        model = create_model(name, **parse_args(args))
-    except ValueError as error:
+        if name.endswith(".pt"):
+            model, record = load_model_file(name)
+            name = f"{record['name']} ({name})"
+        else:
+            model = create_model(name, **parse_args(args))
+    except (ValueError, OSError) as error:
         _fail(error)
     summary = describe(model, size)
     typer.echo(f"model: {name}")
@@ -73,6 +81,17 @@ def info(
     typer.echo("first response (step, ms):")
     for area, step in summary["first_response_step"].items():
         typer.echo(f"  {area}: {step} ({summary['first_response_ms'][area]:g} ms)")
+    if stability:
+        import torch
+
+        from dynvision.models.stability import BLANK_STEPS, SETTLED_BELOW, blank_decay, settled
+
+        torch.manual_seed(0)
+        decay = blank_decay(model, torch.randn(16, model.input_channels, size, size))
+        verdict = "settles" if settled(decay) else f"does NOT settle (an area stays above {SETTLED_BELOW:g})"
+        typer.echo(f"blank decay (evoked activity after {BLANK_STEPS} blank steps / its peak): {verdict}")
+        for area, value in decay.items():
+            typer.echo(f"  {area}: {value:.3g}")
 
 
 @app.command()

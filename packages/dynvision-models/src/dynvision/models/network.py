@@ -61,9 +61,7 @@ class Area(nn.Module):
         self.supralin = (
             Supralinearity(dyn.supralinearity, dyn.supralinearity_gain) if dyn.supralinearity is not None else None
         )
-        self.normalisation = (
-            DivisiveNormalisation(dyn.norm_sigma, dyn.t_norm, dyn.dt) if dyn.normalisation else None
-        )
+        self.normalisation = DivisiveNormalisation(dyn.norm_sigma, dyn.t_norm, dyn.dt) if dyn.normalisation else None
         self.adaptation = Adaptation(dyn.adaptation, dyn.t_adaptation, dyn.dt) if dyn.adaptation > 0 else None
         self.pool = spec.pool
         self.skip: nn.Conv2d | None = None

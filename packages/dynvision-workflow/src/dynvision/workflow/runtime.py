@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dynvision.viz.contract import OUTPUT_COLUMNS
@@ -274,6 +276,7 @@ def evaluate_model(
     from dynvision.data.batches import build_dataloader
     from dynvision.data.stimuli import create_stimulus
     from dynvision.models.io import load_model_file
+    from dynvision.models.stability import BLANK_STEPS, blank_decay, settled
 
     model, model_record = load_model_file(input_path)
     model.eval()
@@ -297,9 +300,10 @@ def evaluate_model(
     logits_all, labels_all, units = [], [], {}
     means: dict[str, list] = {area: [] for area in model.areas}
     stds: dict[str, list] = {area: [] for area in model.areas}
-    offset = 0
+    offset, probe = 0, None
     with torch.no_grad():
         for batch_index, (images, labels) in enumerate(tqdm(loader, desc="test", disable=not progress)):
+            probe = images[:16] if probe is None else probe
             inputs, sequence_labels = stimulus(images, labels, seed=int(seed) + batch_index)
             logits, recorded = model(inputs, record=record)
             columns.append(outputs_table(logits, sequence_labels, offset))
@@ -314,6 +318,13 @@ def evaluate_model(
                     units.setdefault(area, []).append(recorded[area].to(torch.float16))
     if not columns:
         raise ValueError(f"the test set of {data_name} (group {data_group}) is empty")
+    decay = blank_decay(model, probe)
+    if not settled(decay):
+        warnings.warn(
+            f"{Path(input_path).name}: activity does not settle after the stimulus (evoked activity after "
+            f"{BLANK_STEPS} blank steps / peak: {', '.join(f'{a} {v:.2g}' for a, v in decay.items())})",
+            stacklevel=1,
+        )
     responses = {
         "format": RESPONSES_FORMAT,
         "dt": float(model.dt),
@@ -336,6 +347,8 @@ def evaluate_model(
         "status": (model_record.get("extra") or {}).get("status", "trained"),
         "dt": float(model.dt),
         "n_timesteps": int(responses["labels"].shape[1]),
+        "settled": settled(decay),
+        "blank_decay": {area: round(value, 6) for area, value in decay.items()},
         "dynamics": _dynamics(model),
     }
     with atomic_path(responses_path) as temporary:
