@@ -251,3 +251,17 @@ def test_bad_stimulus_values_are_one_line_naming_the_value(name: str, kwargs: di
     with pytest.raises(ValueError) as error:
         create_stimulus(name, **kwargs)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_durations_in_ms_become_frames_of_the_models_time_step():
+    stim = create_stimulus("StimulusInterval", dt=2.0, trialms=40, introms=4, stimms=6, intervalms=10)
+    assert (stim.data_timesteps, stim.intro_duration, stim.stimulus_duration, stim.interval_duration) == (20, 2, 3, 5)
+    assert create_stimulus("StimulusDuration", dt=0.5, stimms="1.5", trialms=10).stimulus_duration == 3
+    with pytest.raises(ValueError, match=r"^stimms=5 ms is not a whole number >= 0 of frames of dt=2 ms$"):
+        create_stimulus("StimulusDuration", dt=2.0, stimms=5)
+    with pytest.raises(ValueError, match=r"^stimms=4 is in ms and needs the model's time step dt$"):
+        create_stimulus("StimulusDuration", stimms=4)
+    with pytest.raises(ValueError, match="given twice"):
+        create_stimulus("StimulusDuration", dt=2.0, stimms=4, stim=2)
+    with pytest.raises(ValueError, match="unknown argument 'intervalms' for StimulusDuration"):
+        create_stimulus("StimulusDuration", dt=2.0, intervalms=4)

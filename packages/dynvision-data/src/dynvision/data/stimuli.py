@@ -62,12 +62,34 @@ def get_stimulus_class(name: str) -> type[Stimulus]:
     return _STIMULI[name]
 
 
-def create_stimulus(name: str, **kwargs) -> Stimulus:
+def create_stimulus(name: str, dt: float | None = None, **kwargs) -> Stimulus:
     """Build a stimulus from its name and (long or alias) arguments; `None` values mean "the default".
 
     String values (as they come from workflow wildcards like `tsteps=20`) are converted to the argument's type.
+    Durations may be given in ms (`trialms`, `stimms`, `introms`, `intervalms`): they become frames of the
+    model's time step `dt` ms, which must divide them.
     """
-    return get_stimulus_class(name).from_kwargs(**kwargs)
+    return get_stimulus_class(name).from_kwargs(dt=dt, **kwargs)
+
+
+MS_DURATIONS = {
+    "trialms": "data_timesteps",
+    "stimms": "stimulus_duration",
+    "introms": "intro_duration",
+    "intervalms": "interval_duration",
+}
+"""Durations given in ms (file-name friendly names, without `_`) and the frame counts they set."""
+
+
+def frames_of(key: str, value, dt: float | None) -> int:
+    """A duration of `value` ms as a whole number of frames of `dt` ms (one line naming the value if not)."""
+    if dt is None:
+        raise ValueError(f"{key}={value} is in ms and needs the model's time step dt")
+    ms = _to_float(value)
+    frames = round(ms / dt)
+    if ms < 0 or abs(frames * dt - ms) > 1e-6 * max(1.0, abs(ms)):
+        raise ValueError(f"{key}={value} ms is not a whole number >= 0 of frames of dt={dt:g} ms")
+    return frames
 
 
 def _to_bool(value) -> bool:
@@ -128,19 +150,23 @@ class Stimulus:
 
     @classmethod
     def argument_names(cls) -> list[str]:
-        """Long names and the aliases that map onto them."""
+        """Long names and the aliases (in frames and in ms) that map onto them."""
         fields = {f.name for f in dataclasses.fields(cls)}
-        return sorted(fields | {alias for alias, target in cls.ALIASES.items() if target in fields})
+        aliases = {**cls.ALIASES, **MS_DURATIONS}
+        return sorted(fields | {alias for alias, target in aliases.items() if target in fields})
 
     @classmethod
-    def from_kwargs(cls, **kwargs) -> Stimulus:
-        """Resolve aliases, drop None, convert strings; unknown or doubled arguments raise one clear line."""
+    def from_kwargs(cls, dt: float | None = None, **kwargs) -> Stimulus:
+        """Resolve aliases, drop None, convert strings and durations in ms (with `dt`, see `MS_DURATIONS`);
+        unknown or doubled arguments raise one clear line."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         resolved: dict = {}
         for key, value in kwargs.items():
             if value is None:
                 continue
-            name = cls.ALIASES.get(key, key)
+            if key in MS_DURATIONS and MS_DURATIONS[key] in fields:
+                value = frames_of(key, value, dt)
+            name = MS_DURATIONS.get(key) if key in MS_DURATIONS else cls.ALIASES.get(key, key)
             if name not in fields:
                 raise ValueError(
                     f"unknown argument {key!r} for {cls.__name__}; valid choices: {', '.join(cls.argument_names())}"

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dynvision.viz.contract import OUTPUT_COLUMNS
+from dynvision.workflow.controls import epoch_status, saved_epochs, switch_off_parts, switch_off_setting
 from dynvision.workflow.files import atomic_path
-from dynvision.workflow.paths import sidecar
+from dynvision.workflow.paths import sidecar, status_file
 from dynvision.workflow.records import write_yaml
 
 if TYPE_CHECKING:
@@ -83,6 +84,15 @@ def _model_sidecar(path: str | os.PathLike, record: dict[str, Any], model: nn.Mo
     )
 
 
+def _save_model(path: str | os.PathLike, model: nn.Module, record: dict[str, Any]) -> None:
+    """A model file (:func:`dynvision.models.io.save_model_file`) and its sidecar."""
+    from dynvision.models.io import save_model_file
+
+    name, args, seed, extra = record["name"], dict(record["args"]), str(record["seed"]), record["extra"]
+    save_model_file(path, model, name=name, args=args, seed=seed, extra=extra)
+    _model_sidecar(path, record, model)
+
+
 def initialize_model(
     model_name: str,
     model_args: dict[str, Any],
@@ -141,6 +151,7 @@ def train_model_file(
     log_dir: str | os.PathLike,
     data_root: str | os.PathLike | None,
     epochs: int,
+    save_every: int,
     learning_rate: float,
     energy_weight: float,
     batch_size: int,
@@ -155,18 +166,35 @@ def train_model_file(
 ) -> dict[str, Any]:
     """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``.
 
-    ``devices``/``strategy`` go to Lightning (DDP: one such process per GPU, started by ``srun``); only the
-    process of rank 0 then writes the trained file and returns its summary, the others return ``{}``.
-    The checkpoint folder is removed once the trained file is written.
+    Every ``save_every`` epochs (0: never) the model is also saved as status ``epoch=N``, named like ``output``
+    with ``epoch=N`` for ``trained`` (:func:`~dynvision.workflow.paths.status_file`). Those files wait in the
+    checkpoint folder until training ends: a resumed run (whose outputs Snakemake has removed) keeps the
+    epochs before the interruption. ``devices``/``strategy`` go to Lightning (DDP: one such process per GPU,
+    started by ``srun``); only the process of rank 0 then writes the files and returns the trained file's
+    summary, the others return ``{}``. The checkpoint folder is removed once the files are written.
     """
     from pytorch_lightning.utilities import rank_zero_only
 
     from dynvision.data.batches import build_dataloader
-    from dynvision.models.io import load_model_file, save_model_file
+    from dynvision.models.io import load_model_file
     from dynvision.models.training import train
+    from dynvision.workflow.epochs import SaveEveryEpochs
 
     model, record = load_model_file(input_path)
     seed = str(record["seed"])
+    summary = {
+        **(record.get("extra") or {}),
+        "data_name": data_name,
+        "train_images": max_images,
+        "chance": round(1 / model.n_classes, 4),
+    }
+    staged = Path(checkpoint_dir) / "epochs"
+    epoch_files = {epoch: status_file(output, epoch_status(epoch)) for epoch in saved_epochs(epochs, save_every)}
+
+    def save_epoch(net: nn.Module, epoch: int) -> None:
+        extra = {**summary, "status": epoch_status(epoch), "epochs": epoch}
+        _save_model(staged / epoch_files[epoch].name, net, {**record, "extra": extra})
+
     _seed_everything(seed)
     common = dict(
         data_root=data_root, batch_size=batch_size, use_ffcv=use_ffcv, num_workers=num_workers, seed=int(seed)
@@ -191,21 +219,18 @@ def train_model_file(
         energy_weight=energy_weight,
         devices=devices,
         strategy=strategy,
+        callbacks=[SaveEveryEpochs(save_every, save_epoch)] if save_every else [],
     )
     if getattr(rank_zero_only, "rank", 0) != 0:
         return {}
-    val_accuracy = accuracy(model, val_loader)
-    extra = {
-        **(record.get("extra") or {}),
-        "data_name": data_name,
-        "status": "trained",
-        "epochs": epochs,
-        "train_images": max_images,
-        "val_accuracy": round(val_accuracy, 4),
-        "chance": round(1 / model.n_classes, 4),
-    }
-    save_model_file(output, model, name=record["name"], args=dict(record["args"]), seed=seed, extra=extra)
-    _model_sidecar(output, {**record, "extra": extra}, model)
+    missing = [path.name for path in epoch_files.values() if not (staged / path.name).exists()]
+    if missing:  # the run was interrupted between its checkpoint and the epoch's file
+        raise RuntimeError(f"{', '.join(missing)} were not saved by the resumed run; rerun with --forcerun train_model")
+    extra = {**summary, "status": "trained", "epochs": epochs, "val_accuracy": round(accuracy(model, val_loader), 4)}
+    _save_model(output, model, {**record, "extra": extra})
+    for path in epoch_files.values():
+        shutil.move(staged / path.name, path)
+        shutil.move(sidecar(staged / path.name), sidecar(path))
     # The checkpoints only serve an interrupted run; once the trained file exists, a forced rerun starts afresh.
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return extra
@@ -281,7 +306,7 @@ def evaluate_model(
     model, model_record = load_model_file(input_path)
     model.eval()
     seed = str(model_record["seed"])
-    stimulus = create_stimulus(data_loader, **data_args)
+    stimulus = create_stimulus(data_loader, dt=model.dt, **data_args)
     # A capped test draws a seeded random subset, so that every class of the group is represented.
     loader = Truncated(
         build_dataloader(

@@ -98,16 +98,17 @@ def point_text(encoded: str) -> str:
     return "{" + ", ".join(f"{key}: {grammar.format_value(value)}" for key, value in decode_args(encoded).items()) + "}"
 
 
-def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[int, str]:
+def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[tuple[int, str], set[float]]:
     """Every model of the sweep must accept every point of ``model_args``, with every dynamics check passing,
     and a built-in model's last area must respond within its trial (``tsteps``).
 
     Built-in models are checked without torch; other registered models (``registries``) name their keywords
     through the registry, and their dynamics are checked the same way. Returns the latest first-response
-    step of a built-in model's last area over the sweep, and which model and point it belongs to.
+    step of a built-in model's last area over the sweep with the model and point it belongs to, and the
+    time steps ``dt`` of the sweep (protocols in ms are checked in frames of each).
     """
     points = sweep_args(config.get("model_args") or {}, "model_args", canonical=True)
-    latest = (0, "")
+    latest, dts = (0, ""), set()
     for model_name in as_list(config["model_name"]):
         valid = spec.builtin_arguments(model_name)
         if valid is None:
@@ -122,6 +123,7 @@ def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[int, 
                 dynamics = spec.model_dynamics(model_name, decode_args(encoded), valid=valid)
             except ValueError as error:
                 raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
+            dts.add(dynamics.dt)
             entry = spec.BUILTIN_MODELS.get(model_name)
             if entry is None:
                 continue
@@ -134,13 +136,15 @@ def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[int, 
                     f"after the last of tsteps={dynamics.n_timesteps}; raise tsteps or lower tff"
                 )
             latest = max(latest, (last, f"{model_name} at {point_text(encoded)}"))
-    return latest
+    return latest, dts
 
 
-def check_data_args(config: dict[str, Any], experiments: list[str], latest: tuple[int, str] = (0, "")) -> None:
-    """Every stimulus must accept every point of its experiment's ``data_args`` (the data package says why not),
-    and show its first frame early enough for the model's last area to respond (``latest``: its first-response
-    step, from :func:`check_model_args`) before the protocol ends."""
+def check_data_args(
+    config: dict[str, Any], experiments: list[str], latest: tuple[int, str] = (0, ""), dts: Iterable[float] = ()
+) -> None:
+    """Every stimulus must accept every point of its experiment's ``data_args`` (the data package says why not)
+    in frames of every ``dt`` of the sweep, and show its first frame early enough for the model's last area
+    to respond (``latest``: its first-response step, from :func:`check_model_args`) before the protocol ends."""
     from dynvision.data.stimuli import create_stimulus
     from dynvision.workflow.targets import WorkflowPlan
 
@@ -149,16 +153,18 @@ def check_data_args(config: dict[str, Any], experiments: list[str], latest: tupl
         settings = plan.experiment(name)
         for encoded in sweep_args(settings["data_args"], f"data_args of experiment {name}"):
             where = f"data_args of experiment {name} at the sweep point {point_text(encoded)}"
-            try:
-                presentation = create_stimulus(settings["data_loader"], **decode_args(encoded)).presentation()
-            except ValueError as error:
-                raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
-            onset = presentation.index(True) if True in presentation else 0
-            if onset + latest[0] >= len(presentation):
-                raise ConfigError(
-                    f"{where}: the protocol's {len(presentation)} frames end before the last area of {latest[1]} "
-                    f"responds (step {onset + latest[0]}: onset {onset} + {latest[0]}); raise tsteps"
-                )
+            for dt in sorted(dts) or [None]:
+                try:
+                    stimulus = create_stimulus(settings["data_loader"], dt=dt, **decode_args(encoded))
+                except ValueError as error:
+                    raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
+                presentation = stimulus.presentation()
+                onset = presentation.index(True) if True in presentation else 0
+                if onset + latest[0] >= len(presentation):
+                    raise ConfigError(
+                        f"{where}: the protocol's {len(presentation)} frames end before the last area of "
+                        f"{latest[1]} responds (step {onset + latest[0]}: onset {onset} + {latest[0]}); raise tsteps"
+                    )
 
 
 def sweep_args(args: Any, what: str, *, canonical: bool = False) -> list[str]:
@@ -192,10 +198,10 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
         sweep_args(data_args, f"data_args of experiment {name}")
     if registries:
         _check("model", as_list(config["model_name"]), _models(as_list(config["model_name"])))
-    latest = check_model_args(config, registries=registries)
+    latest, dts = check_model_args(config, registries=registries)
     if registries:
         _check("dataset", as_list(config["data_name"]), _datasets())
         _check("data loader", [experiments[name]["data_loader"] for name in as_list(config["experiment"])], _stimuli())
-        check_data_args(config, as_list(config["experiment"]), latest)
+        check_data_args(config, as_list(config["experiment"]), latest, dts)
         _check_groups(config)
     return config
