@@ -76,6 +76,16 @@ class DyRCNN(ZooModel):
             return out
 
         self._build(specs, n_classes, input_channels, dynamics)
+        self._init_feedforward()
+
+    def _init_feedforward(self) -> None:
+        """He initialisation of the feedforward convs (variance 2 / fan-in, zero bias), so that activity keeps
+        its scale from area to area instead of shrinking by PyTorch's default 1/3 variance per conv."""
+        for area in self.layers.values():
+            for module in area.ff.modules():
+                if isinstance(module, nn.Conv2d):
+                    nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+                    nn.init.zeros_(module.bias)
 
 
 class DyRCNNx2(DyRCNN):
