@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from dynvision.workflow.paths import STATUS_PATTERN, SWITCH_OFF_PATTERN
+
 REPO = Path(__file__).resolve().parents[3]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 
@@ -53,13 +55,14 @@ def snakemake(workdir: Path, *args: str, dry: bool = True, env: dict | None = No
 NAME = r"[A-Za-z0-9][A-Za-z0-9.\-]*"
 ARGS = r"(?::[A-Za-z0-9.\-]+=[A-Za-z0-9.\-]+(?:\+[A-Za-z0-9.\-]+=[A-Za-z0-9.\-]+)*|~[0-9a-f]{12,64})?"
 MODEL = rf"(?P<model_name>{NAME})/(?P=model_name)(?P<model_args>{ARGS})_(?P<seed>[0-9]+)_(?P<data_name>{NAME})"
-TEST = rf"{MODEL}_(?P<status>init|trained)_(?P<data_loader>{NAME})(?P<data_args>{ARGS})_(?P<data_group>{NAME})"
+STATUS = rf"(?P<status>{STATUS_PATTERN})(?P<switch_off>{SWITCH_OFF_PATTERN})"
+TEST = rf"{MODEL}_{STATUS}_(?P<data_loader>{NAME})(?P<data_args>{ARGS})_(?P<data_group>{NAME})"
 PATTERNS = {
-    "model": re.compile(rf"models/{MODEL}_(init|trained)\.pt"),
+    "model": re.compile(rf"models/{MODEL}_({STATUS_PATTERN})\.pt"),
     "responses": re.compile(rf"models/{TEST}_test_responses\.pt"),
     "outputs": re.compile(rf"reports/{TEST}_test_outputs\.csv"),
     "figure": re.compile(
-        rf"reports/figures/(?P<experiment>{NAME})/(?P=experiment)_{NAME}{ARGS}_[0-9]+_{NAME}_(init|trained)_{NAME}/{NAME}\.png"
+        rf"reports/figures/(?P<experiment>{NAME})/(?P=experiment)_{NAME}{ARGS}_[0-9]+_{NAME}_{STATUS}_{NAME}/{NAME}\.png"
     ),
     "done": re.compile(rf"reports/experiment_{NAME}\.done"),
 }

@@ -18,6 +18,7 @@ SETTINGS = {
     "train-model": {
         "--data-name": "embedded",
         **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("epochs", "learning_rate", "energy_weight")},
+        "--save-every": str(DEFAULTS["save_every"] or 0),
         **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("batch_size", "precision", "devices")},
         "--strategy": DEFAULTS["strategy"],
         "--ratio": str(DEFAULTS["train_ratio"]),
@@ -28,6 +29,7 @@ SETTINGS = {
     },
     "test-model": {
         "--data-args": "",
+        "--switch-off": "none",
         "--data-name": "embedded",
         "--data-group": "all",
         "--batch-size": str(DEFAULTS["test_batch_size"]),

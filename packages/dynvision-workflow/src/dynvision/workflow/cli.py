@@ -90,6 +90,7 @@ def train_model_command(
     data_name: Annotated[str, typer.Option(help="Dataset to train on.")],
     data_root: DataRoot,
     epochs: Annotated[int, typer.Option(min=1)],
+    save_every: Annotated[int, typer.Option(min=0, help="Also save the model every this many epochs (0: never).")],
     learning_rate: Annotated[float, typer.Option(min=0.0)],
     energy_weight: Annotated[float, typer.Option(min=0.0)],
     batch_size: Annotated[int, typer.Option(min=1)],
@@ -118,6 +119,7 @@ def train_model_command(
             log_dir=log_dir,
             data_root=data_root,
             epochs=epochs,
+            save_every=save_every,
             learning_rate=learning_rate,
             energy_weight=energy_weight,
             batch_size=batch_size,
@@ -144,6 +146,9 @@ def test_model_command(
     outputs: Annotated[Path, typer.Option(help="Outputs table to write (..._test_outputs.csv).")],
     data_loader: Annotated[str, typer.Option(help="Registered stimulus, e.g. StimulusContrast.")],
     data_args: Annotated[str, typer.Option(help="Stimulus arguments as ':tsteps=20+contrast=0.5'.")],
+    switch_off: Annotated[
+        str, typer.Option(help="Connections to test without: none, recurrence, recurrence+skip, ...")
+    ],
     data_name: Annotated[str, typer.Option(help="Dataset to test on.")],
     data_group: Annotated[str, typer.Option(help="Class group to test on.")],
     data_root: DataRoot,
@@ -171,6 +176,7 @@ def test_model_command(
             data_group=data_group,
             data_loader=data_loader,
             data_args=args,
+            switch_off=switch_off,
             data_root=data_root,
             batch_size=batch_size,
             record=record,

@@ -2,25 +2,50 @@
 
 Every pattern below is the one documented in the user guide; ``{model_args}`` and ``{data_args}``
 are encoded argument strings (``:rctype=full+tsteps=20``) or their hashed tokens (see
-:mod:`dynvision.workflow.names`).
+:mod:`dynvision.workflow.names`), ``{switch_off}`` is empty unless a test switches connections off.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dynvision.data.layout import LINK_MARKER
+from dynvision.models.ablation import PARTS
 
 HASHED_ARGS_FOLDER = "hashed_args"
 
 MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}"
-"""One network of a sweep; its files add ``_{status}`` (``init``/``trained``)."""
-TEST_STEM = MODEL_STEM + "_{status}_{data_loader}{data_args}_{data_group}"
-"""One test of one network: a data loader with its arguments on a class group."""
-FIGURE_STEM = "{experiment}_" + MODEL_STEM + "_{status}_{data_group}"
-"""The figures of one experiment for one network and group."""
+"""One network of a sweep; its files add ``_{status}``."""
+STATUS_PATTERN = r"init|trained|epoch=[1-9][0-9]*"
+"""The states a network is saved in: initialised, trained, and after epoch N of training (``epoch=N``)."""
+TEST_STEM = MODEL_STEM + "_{status}{switch_off}_{data_loader}{data_args}_{data_group}"
+"""One test of one network: a data loader with its arguments on a class group, some connections switched off."""
+FIGURE_STEM = "{experiment}_" + MODEL_STEM + "_{status}{switch_off}_{data_group}"
+"""The figures of one experiment for one network, status, switch-off setting and group."""
+SWITCH_OFF_PATTERN = "".join(f"(?:-no{part})?" for part in PARTS)
+"""``{switch_off}`` of test and figure names: ``-no<part>`` per part switched off, in the order of ``PARTS``."""
+
+
+def switch_off_tag(parts: tuple[str, ...]) -> str:
+    """``{switch_off}`` of a test with ``parts`` switched off: ``-norecurrence-noskip``; empty when none are."""
+    return "".join(f"-no{part}" for part in PARTS if part in parts)
+
+
+def tag_parts(tag: str) -> tuple[str, ...]:
+    """The parts a ``{switch_off}`` tag switches off (the inverse of :func:`switch_off_tag`)."""
+    return tuple(tag.split("-no")[1:])
+
+
+def status_file(model_file: str | Path, status: str) -> Path:
+    """The file of the same network in another status: ``..._trained.pt`` -> ``..._epoch=2.pt``."""
+    path = Path(model_file)
+    stem, _, current = path.stem.rpartition("_")
+    if not stem or not re.fullmatch(STATUS_PATTERN, current):
+        raise ValueError(f"{path.name} does not end in _<status>{path.suffix} (init, trained or epoch=N)")
+    return path.with_name(f"{stem}_{status}{path.suffix}")
 
 
 @dataclass(frozen=True)

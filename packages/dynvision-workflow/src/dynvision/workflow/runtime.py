@@ -106,7 +106,6 @@ def initialize_model(
     """Create a model sized for ``data_name`` with the given seed and save it as the ``init`` state."""
     from dynvision.data.registry import get_dataset_info
     from dynvision.models import create_model, list_weights
-    from dynvision.models.io import save_model_file
 
     info = get_dataset_info(data_name)
     weights = None
@@ -120,8 +119,7 @@ def initialize_model(
         model_name, weights=weights, n_classes=info.n_classes, input_channels=info.channels, **model_args
     )
     extra = {"data_name": data_name, "status": "init", "weights": weights}
-    save_model_file(output, model, name=model_name, args=dict(model_args), seed=str(seed), extra=extra)
-    _model_sidecar(output, {"name": model_name, "args": model_args, "seed": seed, "extra": extra}, model)
+    _save_model(output, model, {"name": model_name, "args": model_args, "seed": seed, "extra": extra})
     return model
 
 
@@ -287,24 +285,31 @@ def evaluate_model(
     data_group: str,
     data_loader: str,
     data_args: dict[str, Any],
+    switch_off: str,
     data_root: str | os.PathLike | None,
     batch_size: int,
     record: str,
     progress: bool,
     max_images: int | None = None,
 ) -> dict[str, Any]:
-    """Show a stimulus protocol to a model; write outputs csv, responses .pt and their sidecars atomically."""
+    """Show a stimulus protocol to a model; write outputs csv, responses .pt and their sidecars atomically.
+
+    ``switch_off`` (``none``, ``recurrence``, ``recurrence+skip``, ...) names the connections the model is
+    tested without (:func:`dynvision.models.ablation.switch_off`).
+    """
     import pandas as pd
     import torch
     from tqdm import tqdm
 
     from dynvision.data.batches import build_dataloader
     from dynvision.data.stimuli import create_stimulus
+    from dynvision.models import ablation
     from dynvision.models.io import load_model_file
     from dynvision.models.stability import BLANK_STEPS, blank_decay, settled
 
+    parts = switch_off_parts(switch_off)
     model, model_record = load_model_file(input_path)
-    model.eval()
+    ablation.switch_off(model, parts).eval()
     seed = str(model_record["seed"])
     stimulus = create_stimulus(data_loader, dt=model.dt, **data_args)
     # A capped test draws a seeded random subset, so that every class of the group is represented.
@@ -370,6 +375,7 @@ def evaluate_model(
         "data_args": dict(data_args),
         "data_group": data_group,
         "status": (model_record.get("extra") or {}).get("status", "trained"),
+        "switch_off": switch_off_setting(parts),
         "dt": float(model.dt),
         "n_timesteps": int(responses["labels"].shape[1]),
         "settled": settled(decay),

@@ -3,7 +3,8 @@
 Every path comes from `project_paths` (dynvision.workflow.paths), the one place that knows the layout.
 """
 
-from dynvision.workflow.paths import MODEL_STEM, TEST_STEM, sidecar
+from dynvision.workflow.controls import switch_off_setting
+from dynvision.workflow.paths import MODEL_STEM, TEST_STEM, sidecar, tag_parts
 from dynvision.workflow.records import write_yaml
 
 
@@ -43,17 +44,20 @@ rule init_model:
 
 
 rule train_model:
-    """Train an initialised model; an interrupted run resumes from its last checkpoint (--rerun-incomplete)."""
+    """Train an initialised model, saving it every save_every epochs; an interrupted run resumes from its last
+    checkpoint (--rerun-incomplete)."""
     input:
         model_state=project_paths.model("init"),
         dataset=training_data,
     output:
         model_state=project_paths.model("trained"),
+        epoch_states=plan.epoch_models(),
     params:
         data_root=DATA.root,
         checkpoint_dir=project_paths.checkpoints(),  # a pattern: Snakemake fills in the wildcards
         log_dir=project_paths.training_logs(),
         epochs=config["epochs"],
+        save_every=config["save_every"] or 0,
         learning_rate=config["learning_rate"],
         energy_weight=config["energy_weight"],
         batch_size=batch_size(config),
@@ -79,7 +83,7 @@ rule train_model:
     shell:
         "{params.launcher} {WORKFLOW_CLI} train-model --input {input.model_state:q} --output {output.model_state:q} "
         "--data-name {wildcards.data_name:q} --data-root {params.data_root:q} --epochs {params.epochs} "
-        "--learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
+        "--save-every {params.save_every} --learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
         "--batch-size {params.batch_size} --precision {params.precision:q} {params.ffcv} {params.progress} "
         "--ratio {params.ratio} --num-workers {params.num_workers} {params.max_images} --threads {threads} "
         "--devices {params.devices:q} --strategy {params.strategy:q} "
@@ -87,7 +91,8 @@ rule train_model:
 
 
 rule test_model:
-    """Show the stimuli of a data loader to a model and record outputs and responses (the viz data contract)."""
+    """Show the stimuli of a data loader to a model, some connections switched off, and record outputs and
+    responses (the viz data contract)."""
     input:
         model_state=project_paths.model(),
         dataset=DATA.link("{data_name}", "test_{data_group}"),
@@ -99,6 +104,7 @@ rule test_model:
         results_config=sidecar(project_paths.outputs()),
     params:
         data_args=lambda w: plan.args_text(w.data_args),
+        switch_off=lambda w: switch_off_setting(tag_parts(w.switch_off)),
         data_root=DATA.root,
         batch_size=config["test_batch_size"],
         record=config["record"],
@@ -116,6 +122,7 @@ rule test_model:
     shell:
         "{WORKFLOW_CLI} test-model --input {input.model_state:q} --data-name {wildcards.data_name:q} "
         "--data-group {wildcards.data_group:q} --data-loader {wildcards.data_loader:q} "
-        "--data-args={params.data_args:q} --data-root {params.data_root:q} --batch-size {params.batch_size} "
+        "--data-args={params.data_args:q} --switch-off {params.switch_off:q} --data-root {params.data_root:q} "
+        "--batch-size {params.batch_size} "
         "--record {params.record} {params.progress} {params.max_images} --threads {threads} "
         "--responses {output.responses:q} --outputs {output.results:q} > {log:q} 2>&1"

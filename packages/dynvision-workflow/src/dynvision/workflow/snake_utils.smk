@@ -14,6 +14,7 @@ from dynvision.workflow.arguments import ARGS_PATTERN
 from dynvision.workflow.config import ConfigError, load_config
 from dynvision.workflow.environment import batch_size, progress_bar
 from dynvision.workflow.names import TOKEN_PATTERN
+from dynvision.workflow.paths import STATUS_PATTERN, SWITCH_OFF_PATTERN
 from dynvision.workflow.targets import WorkflowPlan
 from dynvision.workflow.validation import validate_config
 
@@ -73,7 +74,8 @@ wildcard_constraints:
     data_args=ARGS,
     data_group=NAME,
     data_subset=rf"train_all|test_{NAME}",
-    status="init|trained",
+    status=STATUS_PATTERN,
+    switch_off=SWITCH_OFF_PATTERN,
     experiment=NAME,
     plot=NAME,
     token=TOKEN_PATTERN,

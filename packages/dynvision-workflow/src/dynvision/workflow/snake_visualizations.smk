@@ -35,7 +35,7 @@ rule plot:
                 "experiment": "{experiment}",
                 "model": "{model_name}{model_args}",
                 "seed": "{seed}",
-                "data": "{data_name} {status}, group {data_group}",
+                "data": "{data_name} {status}{switch_off}, group {data_group}",
                 "plot": "{plot}",
             },
         ),

@@ -14,8 +14,9 @@ from typing import Any
 
 from dynvision.workflow.arguments import args_product, decode_args, model_args_canonical
 from dynvision.workflow.config import as_list
+from dynvision.workflow.controls import DEFAULT_STATUS, NO_SWITCH_OFF, epoch_status, saved_epochs, switch_off_parts
 from dynvision.workflow.names import TOKEN_PATTERN, ArgsIndex, check_name_length, name_max
-from dynvision.workflow.paths import FIGURE_STEM, HASHED_ARGS_FOLDER, TEST_STEM, ProjectPaths
+from dynvision.workflow.paths import FIGURE_STEM, HASHED_ARGS_FOLDER, TEST_STEM, ProjectPaths, switch_off_tag
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,23 @@ class WorkflowPlan:
         return [self.shorten(text) for text in encoded]
 
     def experiment(self, name: str) -> dict[str, Any]:
-        """The settings of one experiment, with the top-level ``data_args`` merged in."""
+        """The settings of one experiment, with the top-level ``data_args`` merged in and ``status`` and
+        ``switch_off`` as lists."""
         experiment = dict(self.config["experiment_config"][name])
         data_args = experiment.get("data_args") or {}
         if isinstance(data_args, dict):
             data_args = {**data_args, **(self.config.get("data_args") or {})}
         experiment["data_args"] = data_args
-        experiment.setdefault("status", "trained")
+        experiment["status"] = [str(status) for status in as_list(experiment.get("status", DEFAULT_STATUS))]
+        experiment["switch_off"] = [str(setting) for setting in as_list(experiment.get("switch_off", NO_SWITCH_OFF))]
         experiment.setdefault("plots", self.config.get("plots") or [])
         return experiment
+
+    def variants(self, experiment: str) -> list[tuple[str, str]]:
+        """``(status, switch_off tag)`` of every test of one network in an experiment."""
+        settings = self.experiment(experiment)
+        tags = dict.fromkeys(switch_off_tag(switch_off_parts(setting)) for setting in settings["switch_off"])
+        return list(itertools.product(dict.fromkeys(settings["status"]), tags))
 
     def data_args(self, experiment: str) -> list[str]:
         """File-name forms of every data-argument combination of an experiment."""
@@ -111,14 +120,30 @@ class WorkflowPlan:
     def model_file(self, key: ModelKey, status: str) -> str:
         return self.paths.model().format(status=status, **vars(key))
 
-    def test_files(self, experiment: str, key: ModelKey, group: str, *, status: str | None = None) -> list[str]:
-        """Outputs table and responses of every data-argument level of an experiment for one network."""
+    def epoch_models(self) -> list[str]:
+        """Patterns of the model files training saves along the way (``epoch=N`` every ``save_every`` epochs)."""
+        epochs = saved_epochs(self.config["epochs"], self.config.get("save_every"))
+        return [self.paths.model(epoch_status(epoch)) for epoch in epochs]
+
+    def test_files(
+        self,
+        experiment: str,
+        key: ModelKey,
+        group: str,
+        *,
+        variants: list[tuple[str, str]] | None = None,
+    ) -> list[str]:
+        """Outputs table and responses of every data-argument level of an experiment for one network, for each
+        ``(status, switch_off tag)`` of ``variants`` (default: every one of the experiment)."""
         settings = self.experiment(experiment)
         files = []
-        for data_args in self.data_args(experiment):
+        for (status, tag), data_args in itertools.product(
+            variants or self.variants(experiment), self.data_args(experiment)
+        ):
             fields = dict(
                 vars(key),
-                status=status or settings["status"],
+                status=status,
+                switch_off=tag,
                 data_loader=settings["data_loader"],
                 data_args=data_args,
                 data_group=group,
@@ -127,8 +152,8 @@ class WorkflowPlan:
             files += [self.paths.outputs().format(**fields), self.paths.responses().format(**fields)]
         return files
 
-    def figure_folder(self, experiment: str, key: ModelKey, group: str) -> str:
-        fields = dict(vars(key), experiment=experiment, status=self.experiment(experiment)["status"], data_group=group)
+    def figure_folder(self, experiment: str, key: ModelKey, group: str, status: str, tag: str) -> str:
+        fields = dict(vars(key), experiment=experiment, status=status, switch_off=tag, data_group=group)
         check_name_length(FIGURE_STEM.format(**fields), self.limit)
         return self.paths.figure_folder().format(**fields)
 
@@ -136,9 +161,10 @@ class WorkflowPlan:
         """Every figure of an experiment over the sweep."""
         plots = self.experiment(experiment)["plots"]
         return [
-            f"{self.figure_folder(experiment, key, group)}/{plot}.png"
+            f"{self.figure_folder(experiment, key, group, status, tag)}/{plot}.png"
             for key in self.models()
             for group in self.groups()
+            for status, tag in self.variants(experiment)
             for plot in plots
         ]
 
@@ -165,4 +191,5 @@ class WorkflowPlan:
     def figure_inputs(self, experiment: str, fields: dict[str, str]) -> list[str]:
         """The test outputs and responses one figure folder is drawn from (all data-argument levels)."""
         key = ModelKey(fields["model_name"], fields["model_args"], fields["seed"], fields["data_name"])
-        return self.test_files(experiment, key, fields["data_group"], status=fields["status"])
+        variants = [(fields["status"], fields["switch_off"])]
+        return self.test_files(experiment, key, fields["data_group"], variants=variants)

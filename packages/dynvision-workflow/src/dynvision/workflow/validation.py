@@ -18,6 +18,7 @@ import yaml
 from dynvision.models import grammar, spec
 from dynvision.workflow.arguments import ArgumentError, args_product, decode_args, model_args_canonical
 from dynvision.workflow.config import ConfigError, as_list
+from dynvision.workflow.controls import DEFAULT_STATUS, NO_SWITCH_OFF, status_refusal, switch_off_parts
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.yaml"
 
@@ -91,6 +92,21 @@ def _check_groups(config: dict[str, Any]) -> None:
     for data_name in as_list(config["data_name"]):
         valid = list_groups(data_name, config_path=config_data if config_data.exists() else None)
         _check(f"data_group of {data_name}", as_list(config["data_group"]), valid)
+
+
+def check_experiment_controls(config: dict[str, Any]) -> None:
+    """Every experiment's statuses must be model files training writes (``epoch=N``: a multiple of
+    ``save_every`` up to ``epochs``), and its switch_off settings name known parts."""
+    for name, experiment in config["experiment_config"].items():
+        for status in as_list(experiment.get("status", DEFAULT_STATUS)):
+            reason = status_refusal(str(status), config["epochs"], config["save_every"])
+            if reason:
+                raise ConfigError(f"experiment_config.{name}.status: {reason}")
+        for setting in as_list(experiment.get("switch_off", NO_SWITCH_OFF)):
+            try:
+                switch_off_parts(str(setting))
+            except ValueError as error:
+                raise ConfigError(f"experiment_config.{name}.switch_off: {error}") from None
 
 
 def point_text(encoded: str) -> str:
@@ -191,6 +207,7 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
     validate_schema(config, schema)
     experiments = config["experiment_config"]
     _check("experiment", as_list(config["experiment"]), experiments)
+    check_experiment_controls(config)
     for name, experiment in experiments.items():
         data_args = experiment.get("data_args") or {}
         if isinstance(data_args, dict) and isinstance(config.get("data_args"), dict):
