@@ -32,7 +32,7 @@ OUTPUT_COLUMNS: dict[str, str] = {
 SIDECAR_REQUIRED = ("model_name", "model_args", "seed", "status", "data_args")
 """Sidecar keys without which a test cannot be placed in an experiment table."""
 
-SIDECAR_OPTIONAL = ("data_name", "data_loader", "data_group", "dt", "n_timesteps", "settled")
+SIDECAR_OPTIONAL = ("data_name", "data_loader", "data_group", "switch_off", "dt", "n_timesteps", "settled")
 """Sidecar keys the contract lists that become columns when present."""
 
 RESPONSES_FORMAT = 1
