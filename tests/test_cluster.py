@@ -263,8 +263,8 @@ def test_multi_gpu_training_runs_one_lightning_ddp_process_per_gpu(
 WORKFLOW_CONFIG = [
     "experiment=contrast",
     "experiment_config={contrast: {status: trained, parameter: contrast, data_loader: StimulusContrast,"
-    " data_args: {tsteps: 4, stim: 2, contrast: [0.5]}}}",
-    "model_args={rctype: full, tsteps: 4}",
+    " data_args: {trialms: 14, stimms: 4, contrast: [0.5]}}}",
+    "model_args={rctype: full, tsteps: 5}",
     "epochs=1",
     "train_images=32",
     "test_images=16",

@@ -9,6 +9,10 @@ from dynvision.models.network import HeldFirstArea
 from dynvision.models.trial import Trial
 
 
+WITHOUT_MECHANISMS = {"normalisation": False, "adaptation": 0.0}
+"""Switches off the DyRCNN defaults that make an area's response depend non-linearly on its drive."""
+
+
 def one_area(**dynamics) -> DyRCNN:
     """One area, 1x1 conv summing the input channels, no bias: the drive is known exactly."""
     model = DyRCNN(channels=(4,), kernel_size=1, recurrence_type="none", t_feedforward=0, **dynamics)
@@ -79,7 +83,7 @@ def test_delays_shift_first_responses_exactly(args, expected, engine):
 
 def test_no_recurrence_alpha_one_zero_delays_is_the_feedforward_cnn_frame_by_frame():
     torch.manual_seed(0)
-    model = DyRCNNx4(recurrence_type="none", dt=2.0, tau=2.0, t_feedforward=0.0, n_classes=7)
+    model = DyRCNNx4(recurrence_type="none", dt=2.0, tau=2.0, t_feedforward=0.0, n_classes=7, **WITHOUT_MECHANISMS)
     x = torch.rand(2, 5, 3, 32, 32)
     logits, responses = model(x, record="unit")
     for t in range(5):
@@ -304,7 +308,7 @@ def assert_same_as_plain(trained, inferred, plain):
 def separable_model(args, seed):
     """A DyRCNNx4 of 7 steps, a held image for it, and its areas; its first area takes the separable path."""
     torch.manual_seed(seed)
-    model = DyRCNNx4(n_timesteps=7, **args)
+    model = DyRCNNx4(n_timesteps=7, **WITHOUT_MECHANISMS, **args)
     x = torch.rand(5, 3, 16, 16)
     model._area_sizes(x)  # the one-off size probe, outside any count
     areas = list(model.layers.values())

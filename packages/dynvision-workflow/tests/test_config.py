@@ -48,7 +48,7 @@ def test_missing_config_dir(tmp_path: Path) -> None:
         ({"experiment": "nope"}, "unknown experiment 'nope'; valid choices: contrast, duration"),
         (
             {"model_args": "{rctype:weird}"},
-            "at the sweep point {lossrt: 6, rctype: weird, tsteps: 8}: recurrence_type='weird' is unknown; valid: ",
+            "at the sweep point {lossrt: 10, rctype: weird, tsteps: 8}: recurrence_type='weird' is unknown; valid: ",
         ),
         ({"model_args": "rctype=full"}, "malformed argument string 'rctype=full'"),
         ({"model_args": "{rctype:full"}, "malformed value"),
@@ -101,7 +101,7 @@ def test_checking_the_shipped_configuration_needs_no_torch(config_dir: Path) -> 
     assert result.stdout.strip() == "[]"
 
 
-POINT = "at the sweep point {lossrt: 6, rctype: full, "
+POINT = "at the sweep point {lossrt: 10, rctype: full, "
 BAD_VALUES = [
     ({"model_args": "{tau:-1}"}, POINT + "tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
     ({"model_args": "{dt:10,tau:5}"}, "dt=10 > tau=5: alpha=dt/tau must be <= 1"),
@@ -129,15 +129,17 @@ BAD_VALUES = [
     ({"model_args": "{adapt:-1}"}, "adaptation=-1 must be >= 0 (0: off)"),
     ({"model_args": "{tnorm:1}"}, "t_norm=1 must be 0 (instantaneous) or >= dt (dt=2)"),
     ({"model_args": "{tadapt:0}"}, "t_adaptation=0 must be >= dt (dt=2)"),
-    ({"data_args": "{tsteps:4,stim:1}"}, "the protocol's 4 frames end before the last area of DyRCNNx4 at "
-     "{lossrt: 6, rctype: full, tsteps: 8} responds"),
+    ({"data_args": "{trialms:8,stimms:2}"}, "the protocol's 4 frames end before the last area of DyRCNNx4 at "
+     "{lossrt: 10, rctype: full, tsteps: 8} responds"),
     ({"data_args": "{contrast:[0.5,5.0]}"},
-     "data_args of experiment contrast at the sweep point {contrast: 5, stim: 8, tsteps: 12}: StimulusContrast: "
+     "data_args of experiment contrast at the sweep point {contrast: 5, introms: 4, stimms: 40, trialms: 60}: "
+     "StimulusContrast: "
      "contrast must be between 0 and 1, got 5.0"),
-    ({"data_args": "{stim:2.5}"}, "StimulusContrast: argument 'stim'=2.5 is not a valid int"),
+    ({"data_args": "{stimms:5}"}, "stimms=5 ms is not a whole number >= 0 of frames of dt=2 ms"),
+    ({"data_args": "{stim:2}"}, "StimulusContrast: argument 'stimulus_duration' given twice (as 'stim' and 'stimms')"),
     ({"experiment": "noise", "data_args": "{ssnr:1.5}"}, "StimulusNoise: ssnr must be between 0 and 1, got 1.5"),
     ({"experiment": "noise", "data_args": "{noisetype:pink}"}, "unknown noise_type 'pink'"),
-    ({"experiment": "duration", "data_args": "{stim:-1}"}, "stim=-1 need"),
+    ({"experiment": "duration", "data_args": "{stimms:-2}"}, "stimms=-2 ms is not a whole number >= 0"),
     ({"learning_rte": 0.1}, "unknown config key 'learning_rte' (did you mean learning_rate?)"),
     ({"experiment_config": {"contrast": {"data_loader": "StimulusContrast", "parameter": "contrast", "statu": "init"}}},
      "experiment_config.contrast: unknown key 'statu' (did you mean status?)"),

@@ -47,7 +47,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stderr
     trained = sorted(path for path in plan.outputs_of("train_model"))
     assert trained == sorted(
-        f"models/DyRCNNx4/DyRCNNx4:lossrt=6+rctype={rctype}+tsteps=8_0001_embedded_trained.pt"
+        f"models/DyRCNNx4/DyRCNNx4:lossrt=10+rctype={rctype}+tsteps=8_0001_embedded_trained.pt"
         for rctype in ("full", "self", "depthpointwise", "pointdepthwise")
     )
     assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 16
@@ -56,7 +56,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
 def test_guide_single_experiment_command(tmp_path: Path) -> None:
     plan = snakemake(tmp_path, "experiment", "--config", "model_name=DyRCNNx4", "model_args={rctype:full}", "seed=0002")
     assert plan.returncode == 0, plan.stderr
-    assert "models/DyRCNNx4/DyRCNNx4:lossrt=6+rctype=full+tsteps=8_0002_embedded_init.pt" in plan.outputs
+    assert "models/DyRCNNx4/DyRCNNx4:lossrt=10+rctype=full+tsteps=8_0002_embedded_init.pt" in plan.outputs
     assert "reports/experiment_contrast.done" in plan.outputs
 
 
@@ -75,7 +75,7 @@ def test_guide_standard_models_on_a_group(tmp_path: Path) -> None:
     assert len(outputs) == 16
     for name in ("AlexNet", "CorNetRT", "ResNet18", "DyRCNNx4"):
         assert (
-            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:contrast=0.1+stim=8+tsteps=12_shapes_test_outputs.csv"
+            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:contrast=0.1+introms=4+stimms=40+trialms=60_shapes_test_outputs.csv"
             in outputs
         )
     assert "data/interim/embedded/test_shapes/folder.link" in plan.outputs_of("link")
@@ -141,7 +141,7 @@ def test_dag_and_forcerun(tmp_path: Path) -> None:
         ("data_name=nodata", "unknown dataset 'nodata'; valid choices: "),
         ("data_group=nogroup", "unknown data_group of embedded 'nogroup'; valid choices: all"),
         ("model_args=rctype=full", "malformed argument string"),
-        ("model_args={tau:-1}", "sweep point {lossrt: 6, rctype: full, tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
+        ("model_args={tau:-1}", "sweep point {lossrt: 10, rctype: full, tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
         ("model_args={tsteps:[8,2.5]}", "n_timesteps=2.5 must be an integer"),
         ("learning_rte=0.1", "unknown config key 'learning_rte' (did you mean learning_rate?)"),
     ],
@@ -187,7 +187,7 @@ def test_train_model_command_carries_devices_strategy_and_launcher(tmp_path: Pat
     (command,) = [line for line in (local.stdout + local.stderr).splitlines() if " train-model " in line]
     assert command.split()[2] == str(Path(sys.executable).parent / "dynvision-workflow")
     assert "--devices auto --strategy auto " in command
-    stem = "DyRCNNx4:lossrt=6+rctype=full+tsteps=8_0001_embedded"
+    stem = "DyRCNNx4:lossrt=10+rctype=full+tsteps=8_0001_embedded"
     assert f"--checkpoint-dir models/DyRCNNx4/checkpoints/{stem} --log-dir logs/lightning/{stem} " in command
     launcher = "train_model:mpi='srun --nodes=1 --ntasks-per-node=2'"
     ddp = snakemake(

@@ -17,7 +17,7 @@ def test_a_sweep_over_none_self_and_full_runs_end_to_end(tmp_path: Path, data_ro
         tmp_path, "--cores", "2",
         "--config", "experiment=contrast", "model_name=DyRCNNx2",
         "model_args={rctype:[none,self,full],tsteps:3,lossrt:0}",
-        "data_args={tsteps:4,stim:2,contrast:[1.0]}", "epochs=1", "train_images=32", "test_images=16",
+        "data_args={trialms:10,stimms:4,contrast:[1.0]}", "epochs=1", "train_images=32", "test_images=16",
         "batch_size=16", "test_batch_size=16", "data_group=one", f"data_root={data_root}", "plots=[responses]",
         dry=False,
     )  # fmt: skip
@@ -30,7 +30,7 @@ def test_a_sweep_over_none_self_and_full_runs_end_to_end(tmp_path: Path, data_ro
         # the file name, the recorded arguments and the model agree: none is the feedforward control
         assert trained["model_args"]["rctype"] == model.dynamics.recurrence_type == rctype
         assert all((area.rec is None) == (rctype == "none") for area in model.layers.values())
-        test = f"{name}_trained_StimulusContrast:contrast=1+stim=2+tsteps=4_one"
+        test = f"{name}_trained_StimulusContrast:contrast=1+introms=4+stimms=4+trialms=10_one"
         outputs = tmp_path / "reports" / "DyRCNNx2" / f"{test}_test_outputs.csv"
         assert len(outputs.read_text().splitlines()) > 1
     assert (tmp_path / "reports" / "experiment_contrast.done").exists()

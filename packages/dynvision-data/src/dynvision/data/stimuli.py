@@ -161,6 +161,7 @@ class Stimulus:
         unknown or doubled arguments raise one clear line."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         resolved: dict = {}
+        given: dict[str, str] = {}  # field -> the key that set it
         for key, value in kwargs.items():
             if value is None:
                 continue
@@ -172,7 +173,8 @@ class Stimulus:
                     f"unknown argument {key!r} for {cls.__name__}; valid choices: {', '.join(cls.argument_names())}"
                 )
             if name in resolved:
-                raise ValueError(f"{cls.__name__}: argument {name!r} given twice (through {key!r})")
+                raise ValueError(f"{cls.__name__}: argument {name!r} given twice (as {given[name]!r} and {key!r})")
+            given[name] = key
             converter = _CONVERTERS.get(str(fields[name].type), lambda v: v)
             try:
                 resolved[name] = converter(value)
