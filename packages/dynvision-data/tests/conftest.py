@@ -1,4 +1,4 @@
-"""Shared fixtures: a temporary data root with the embedded dataset, and a local HTTP server."""
+"""Shared fixtures: a temporary data root with the embedded dataset and its .beton files, and a local HTTP server."""
 
 from __future__ import annotations
 
@@ -16,6 +16,15 @@ def embedded_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     get_data("embedded", root, progress=False, embedded_options={"n_train_per_class": 20, "n_test_per_class": 5})
     return root
+
+
+@pytest.fixture(scope="session")
+def betons(embedded_root):
+    """The .beton files of `embedded_root` (ratio 0.9, seed 0); skips where FFCV is not installed."""
+    pytest.importorskip("ffcv")
+    from dynvision.data.ffcv_io import write_betons
+
+    return write_betons("embedded", data_root=embedded_root, ratio=0.9, seed=0)
 
 
 class FileServer:

@@ -77,14 +77,6 @@ def test_missing_dataset_says_what_to_run(tmp_path):
         build_dataloader("cifar10", data_root=tmp_path)
 
 
-@pytest.fixture(scope="module")
-def betons(embedded_root):
-    pytest.importorskip("ffcv")
-    from dynvision.data.ffcv_io import write_betons
-
-    return write_betons("embedded", data_root=embedded_root, ratio=0.9, seed=0)
-
-
 @pytest.mark.slow
 def test_beton_round_trip_matches_plain_loader(embedded_root, betons):
     for split in ("train", "val"):

@@ -2,7 +2,8 @@
 
 The one place that chooses a path: FFCV (`dynvision.data.ffcv_io`, from the .beton files) or the plain
 PyTorch loader (`dynvision.data.loaders`, from the image folders). Both give the same samples in the same
-order (see `dynvision.data.loaders`).
+order (see `dynvision.data.loaders`), and a training augmentation preset (`dynvision.data.augment`) is applied to
+the batches either path hands out, so it augments them alike.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 
 import torch
 
+from dynvision.data.augment import AugmentedBatches, check_augmentation
 from dynvision.data.loaders import SPLITS, FolderDataset, split_samples
 from dynvision.data.registry import get_dataset_info
 
@@ -30,6 +32,7 @@ def build_dataloader(
     drop_last: bool = False,
     ratio: float = 0.9,
     split_seed: int = 0,
+    augmentation: str = "none",
 ) -> torch.utils.data.DataLoader | Iterator:
     """Batches of (images float32 (B, C, H, W) normalised, labels int64 (B,)) in the full label space.
 
@@ -47,12 +50,17 @@ def build_dataloader(
         drop_last: Drop a last partial batch (False by default on both paths; FFCV's own default is True).
         ratio: Fraction of train_all that forms the train split.
         split_seed: Seed of the train/val split (`dynvision-data convert --seed`), fixed across models.
+        augmentation: Preset of `dynvision.data.augment.AUGMENTATIONS` (train only), drawn from (seed, epoch):
+            each pass over the loader is the next epoch.
     """
     info = get_dataset_info(data_name)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; valid choices: {', '.join(SPLITS)}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    check_augmentation(augmentation)
+    if augmentation != "none" and split != "train":
+        raise ValueError(f"augmentation {augmentation!r} is for the train split only; use 'none' for {split!r}")
     if shuffle is None:
         shuffle = split == "train"
     if use_ffcv and split != "test":
@@ -60,7 +68,7 @@ def build_dataloader(
             raise ValueError(f"the .beton files hold all classes; use group='all' with use_ffcv, not {group!r}")
         from dynvision.data.ffcv_io import ffcv_loader
 
-        return ffcv_loader(
+        loader = ffcv_loader(
             data_name,
             split,
             data_root=data_root,
@@ -72,16 +80,15 @@ def build_dataloader(
             ratio=ratio,
             split_seed=split_seed,
         )
-    dataset = FolderDataset(
-        split_samples(data_name, split, data_root=data_root, group=group, ratio=ratio, seed=split_seed), info
-    )
-    generator = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        num_workers=num_workers,
-        drop_last=drop_last,
-        generator=generator,
-        persistent_workers=num_workers > 0,
-    )
+    else:
+        samples = split_samples(data_name, split, data_root=data_root, group=group, ratio=ratio, seed=split_seed)
+        loader = torch.utils.data.DataLoader(
+            FolderDataset(samples, info),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            num_workers=num_workers,
+            drop_last=drop_last,
+            generator=torch.Generator().manual_seed(seed),
+            persistent_workers=num_workers > 0,
+        )
+    return loader if augmentation == "none" else AugmentedBatches(loader, augmentation, info, seed)

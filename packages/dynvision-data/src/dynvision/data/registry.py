@@ -44,6 +44,7 @@ class DatasetInfo:
         archive_format: How `get_data` turns the downloaded files into the raw layout.
         n_classes_hint: Number of classes when `class_names` is None.
         description: One line shown by `dynvision-data list`.
+        mirror_safe: False where a left-right mirror changes labels (digits); augmentation then never flips.
     """
 
     name: str
@@ -57,6 +58,7 @@ class DatasetInfo:
     n_classes_hint: int | None = None
     description: str = ""
     extra: dict = field(default_factory=dict)
+    mirror_safe: bool = True
 
     @property
     def n_classes(self) -> int:
@@ -188,6 +190,7 @@ register_dataset(
         ),
         archive_format="idx",
         description="handwritten digits 0-9, 28x28 grey",
+        mirror_safe=False,
     )
 )
 register_dataset(
