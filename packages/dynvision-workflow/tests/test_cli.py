@@ -22,6 +22,7 @@ SETTINGS = {
         **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("batch_size", "precision", "devices")},
         "--strategy": DEFAULTS["strategy"],
         "--ratio": str(DEFAULTS["train_ratio"]),
+        "--augmentation": DEFAULTS["augmentation"],
         "--num-workers": str(DEFAULTS["num_workers"]),
         "--threads": "1",
         "--no-ffcv": None,
@@ -171,6 +172,42 @@ def test_train_model_passes_devices_and_strategy_and_only_rank_zero_writes(
     assert seen["devices"] == "2" and seen["strategy"] == "ddp"
     assert trained.exists() == (rank == 0)
     assert ("wrote" in result.output) == (rank == 0)
+
+
+def test_train_model_augments_only_the_train_loader_and_records_the_preset(
+    tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dynvision.data.augment import AugmentedBatches
+    from dynvision.models import training
+
+    seen = {}
+
+    def recording_train(model, train_loader, val_loader=None, **kwargs):
+        seen.update(train=train_loader.loader, val=val_loader.loader)
+        return model
+
+    monkeypatch.setattr(training, "train", recording_train)
+    init = _init_model(tmp_path, data_root)
+    trained = init.with_name(init.name.replace("_init", "_trained"))
+    result = runner.invoke(
+        app,
+        command("train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir",
+                str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--max-images", "16",
+                "--batch-size", "16", "--data-root", str(data_root), "--augmentation", "standard"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert isinstance(seen["train"], AugmentedBatches) and seen["train"].preset == "standard"
+    assert not isinstance(seen["val"], AugmentedBatches)
+    assert yaml.safe_load(trained.with_name(trained.stem + ".config.yaml").read_text())["augmentation"] == "standard"
+
+    result = runner.invoke(
+        app,
+        command("train-model", "--input", str(init), "--output", str(tmp_path / "out.pt"), "--checkpoint-dir",
+                str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--data-root", str(data_root),
+                "--augmentation", "heavy"),
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "unknown augmentation 'heavy'; valid choices: none, standard, strong" in result.output
 
 
 def test_train_model_bad_strategy_is_one_line(tmp_path: Path, data_root: Path) -> None:

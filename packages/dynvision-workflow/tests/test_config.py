@@ -54,6 +54,7 @@ def test_missing_config_dir(tmp_path: Path) -> None:
         ({"model_args": "{rctype:full"}, "malformed value"),
         ({"precision": "17"}, "config key precision: '17' is not one of"),
         ({"epochs": "many"}, "config key epochs: 'many' is not of type 'integer'"),
+        ({"augmentation": "heavy"}, "config key augmentation: 'heavy' is not one of ['none', 'standard', 'strong']"),
         ({"seed": "abc"}, "seed 'abc' is not a number"),
     ],
 )
@@ -160,6 +161,14 @@ def test_every_bad_value_is_refused_before_any_job_with_the_value_named(
 def test_every_recurrence_type_including_none_is_valid(config_dir: Path, rctype: str) -> None:
     config = validate_config(load_config(config_dir, {"model_args": f"{{rctype:{rctype}}}"}))
     assert config["model_args"]["rctype"] == rctype
+
+
+def test_the_schema_allows_exactly_the_augmentation_presets() -> None:
+    from dynvision.data.augment import AUGMENTATIONS
+    from dynvision.workflow.validation import SCHEMA_PATH
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    assert schema["properties"]["augmentation"]["enum"] == list(AUGMENTATIONS)
 
 
 def test_the_schema_holds_no_defaults_and_the_defaults_file_every_key() -> None:

@@ -157,6 +157,7 @@ def train_model_file(
     use_ffcv: bool,
     progress: bool,
     ratio: float,
+    augmentation: str,
     num_workers: int,
     devices: int | str,
     strategy: str,
@@ -183,6 +184,7 @@ def train_model_file(
     summary = {
         **(record.get("extra") or {}),
         "data_name": data_name,
+        "augmentation": augmentation,
         "train_images": max_images,
         "chance": round(1 / model.n_classes, 4),
     }
@@ -198,7 +200,9 @@ def train_model_file(
         data_root=data_root, batch_size=batch_size, use_ffcv=use_ffcv, num_workers=num_workers, seed=int(seed)
     )
     train_loader = Truncated(
-        build_dataloader(data_name, "train", shuffle=True, ratio=ratio, **common), max_images, batch_size
+        build_dataloader(data_name, "train", shuffle=True, ratio=ratio, augmentation=augmentation, **common),
+        max_images,
+        batch_size,
     )
     val_loader = Truncated(
         build_dataloader(data_name, "val", shuffle=False, ratio=ratio, **common), max_images, batch_size

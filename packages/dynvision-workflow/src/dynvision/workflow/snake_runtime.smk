@@ -65,6 +65,7 @@ rule train_model:
         ffcv="--ffcv" if config["use_ffcv"] else "--no-ffcv",
         progress="--progress" if progress_bar() else "--no-progress",
         ratio=config["train_ratio"],
+        augmentation=config["augmentation"],
         num_workers=config["num_workers"],
         max_images=option("--max-images", config["train_images"]),
         devices=config["devices"],
@@ -85,8 +86,8 @@ rule train_model:
         "--data-name {wildcards.data_name:q} --data-root {params.data_root:q} --epochs {params.epochs} "
         "--save-every {params.save_every} --learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
         "--batch-size {params.batch_size} --precision {params.precision:q} {params.ffcv} {params.progress} "
-        "--ratio {params.ratio} --num-workers {params.num_workers} {params.max_images} --threads {threads} "
-        "--devices {params.devices:q} --strategy {params.strategy:q} "
+        "--ratio {params.ratio} --augmentation {params.augmentation:q} --num-workers {params.num_workers} "
+        "{params.max_images} --threads {threads} --devices {params.devices:q} --strategy {params.strategy:q} "
         "--checkpoint-dir {params.checkpoint_dir:q} --log-dir {params.log_dir:q} > {log:q} 2>&1"
 
 
