@@ -2,11 +2,12 @@
 
 Trains one model (default: the workflow's default, DyRCNNx4 with its default arguments) on the embedded
 dataset held in memory, with the workflow's training settings, and prints per epoch the validation
-accuracy at the last scored step and the wall time, then the test accuracy at full contrast and the blank
+accuracy at the last scored step and the wall time, then the test accuracy at the last scored step, the
+accuracy over the default contrast protocol (40 ms of the image at contrast 1 and 0.1), and the blank
 decay of each area (:func:`dynvision.models.stability.blank_decay`: activity at the end of 60 blank steps
 after a brief stimulus over its peak; below 1 the model settles, above 1 it runs away).
 
-Usage: python bench/learning.py [--args ':rctype=full+tsteps=8'] [--epochs 3] [--lr 0.006] [--images 3000]
+Usage: python bench/learning.py [--args ':lossrt=10+rctype=full+tsteps=8'] [--epochs 4] [--lr 0.003] [--images 3000]
                                 [--batch 32] [--energy 0] [--threads 2]
 """
 
@@ -21,6 +22,7 @@ import torch
 
 from dynvision.data.embedded import generate_embedded
 from dynvision.data.registry import get_dataset_info
+from dynvision.data.stimuli import create_stimulus
 from dynvision.models import create_model
 from dynvision.models.grammar import parse_args
 from dynvision.models.stability import blank_decay
@@ -52,9 +54,9 @@ class EpochReport(pl.Callback):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="DyRCNNx4")
-    parser.add_argument("--args", default=":lossrt=6+rctype=full+tsteps=8", help="model arguments, :k=v+k=v")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=0.006)
+    parser.add_argument("--args", default=":lossrt=10+rctype=full+tsteps=8", help="model arguments, :k=v+k=v")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=0.003)
     parser.add_argument("--images", type=int, default=3000, help="training images per epoch")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--energy", type=float, default=0.0)
@@ -90,6 +92,14 @@ def main() -> None:
     test = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(tx, ty), batch_size=64)
     print(f"training: {total:.0f} s for {options.epochs} epochs of {options.images} images")
     print(f"accuracy at the last scored step: val {accuracy(model, val):.3f}  test {accuracy(model, test):.3f}")
+    model.eval()
+    for contrast in (1.0, 0.1):
+        stimulus = create_stimulus("StimulusContrast", dt=model.dt, trialms=60, introms=4, stimms=40, contrast=contrast)
+        with torch.no_grad():
+            inputs, _ = stimulus(tx, ty)
+            correct = (model(inputs).argmax(-1) == ty[:, None]).float().mean(0)
+        course = "  ".join(f"{t * model.dt:g}:{float(a):.2f}" for t, a in enumerate(correct) if t % 3 == 0)
+        print(f"contrast {contrast:g}, 40 ms stimulus from 4 ms, accuracy over time (ms:acc): {course}")
     decay = blank_decay(model, tx[:32])
     print("blank decay (activity after 60 blank steps / peak): " + "  ".join(f"{a} {v:.3g}" for a, v in decay.items()))
 

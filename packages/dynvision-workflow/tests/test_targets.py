@@ -22,7 +22,7 @@ def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
     tests = [path for path in inputs if path.endswith("_test_outputs.csv")]
     assert len(tests) == 4 * 5  # four networks x five contrast levels
     model = "DyRCNNx4:lossrt=10+rctype=self+tsteps=8_0002_embedded_trained"
-    stem = f"{model}_StimulusContrast:contrast=0.2+introms=4+stimms=40+trialms=60_all"
+    stem = f"{model}_StimulusContrast:contrast=0.2+introms=4+stimms=16+trialms=40_all"
     assert f"reports/DyRCNNx4/{stem}_test_outputs.csv" in tests
     figures = [path for path in inputs if path.endswith(".png")]
     assert len(figures) == 4 * len(plan.experiment("contrast")["plots"])
@@ -30,7 +30,7 @@ def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
 
 def test_top_level_data_args_override_every_experiment(config_dir: Path, tmp_path: Path) -> None:
     plan = plan_for(config_dir, tmp_path, data_args="{contrast:[0.5]}")
-    assert plan.data_args("contrast") == [":contrast=0.5+introms=4+stimms=40+trialms=60"]
+    assert plan.data_args("contrast") == [":contrast=0.5+introms=4+stimms=16+trialms=40"]
 
 
 def test_hashed_tokens_map_back(config_dir: Path, tmp_path: Path) -> None:
