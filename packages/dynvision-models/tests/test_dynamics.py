@@ -8,18 +8,10 @@ from dynvision.models import DyRCNN, DyRCNNx4, create_model
 from dynvision.models.network import HeldFirstArea
 from dynvision.models.trial import Trial
 
+from .areas import one_area
 
 WITHOUT_MECHANISMS = {"normalisation": False, "adaptation": 0.0}
 """Switches off the DyRCNN defaults that make an area's response depend non-linearly on its drive."""
-
-
-def one_area(**dynamics) -> DyRCNN:
-    """One area, 1x1 conv summing the input channels, no bias: the drive is known exactly."""
-    model = DyRCNN(channels=(4,), kernel_size=1, recurrence_type="none", t_feedforward=0, **dynamics)
-    with torch.no_grad():
-        model.layers["V1"].ff.weight.fill_(0.25)
-        model.layers["V1"].ff.bias.zero_()
-    return model
 
 
 def v1_trace(model, x) -> torch.Tensor:
