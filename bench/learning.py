@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--energy", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-bias", action="store_true", help="feedforward convs without (trainable) bias")
     options = parser.parse_args()
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
@@ -73,6 +74,12 @@ def main() -> None:
     train_set = torch.utils.data.TensorDataset(x[n_val:], y[n_val:])
     loader = torch.utils.data.DataLoader(train_set, batch_size=options.batch, sampler=sampler)
     model = create_model(options.model, **parse_args(options.args))
+    if options.no_bias:
+        for area in model.layers.values():
+            for module in area.ff.modules():
+                if isinstance(module, torch.nn.Conv2d) and module.bias is not None:
+                    module.bias.data.zero_()
+                    module.bias.requires_grad_(False)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         train(
@@ -100,7 +107,7 @@ def main() -> None:
             correct = (model(inputs).argmax(-1) == ty[:, None]).float().mean(0)
         course = "  ".join(f"{t * model.dt:g}:{float(a):.2f}" for t, a in enumerate(correct) if t % 3 == 0)
         print(f"contrast {contrast:g}, 40 ms stimulus from 4 ms, accuracy over time (ms:acc): {course}")
-    decay = blank_decay(model, tx[:32])
+    decay = blank_decay(model, tx[:16])
     print("blank decay (activity after 60 blank steps / peak): " + "  ".join(f"{a} {v:.3g}" for a, v in decay.items()))
 
 

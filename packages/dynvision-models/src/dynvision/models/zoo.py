@@ -36,6 +36,10 @@ class ZooModel(TemporalNetwork):
 class DyRCNN(ZooModel):
     """Recurrent CNN family: one conv (or two) per area, 2x2 max pooling between areas.
 
+    The feedforward convs have no bias, so a blank input drives nothing: the model has no spontaneous
+    activity, and after a stimulus every area returns to rest (with a bias, trained models kept a
+    bias-driven spontaneous state that the adaptation turned into a rebound every ~60 steps).
+
     Args:
         channels: channels per area (square numbers suit the topographic ``local`` recurrence).
         convs_per_area: 1 or 2 convs in an area's feedforward pathway.
@@ -66,9 +70,9 @@ class DyRCNN(ZooModel):
         def specs(first: int) -> list[AreaSpec]:
             out, cin = [], first
             for i, (name, cout) in enumerate(zip(names, channels, strict=True)):
-                layers = [_conv(cin, cout, kernel_size)]
+                layers = [_conv(cin, cout, kernel_size, bias=False)]
                 if convs == 2:
-                    layers += [nn.ReLU(), _conv(cout, cout, kernel_size)]
+                    layers += [nn.ReLU(), _conv(cout, cout, kernel_size, bias=False)]
                 ff = layers[0] if convs == 1 else nn.Sequential(*layers)
                 pool = nn.MaxPool2d(2) if i + 1 < len(channels) else None
                 out.append(AreaSpec(name, ff, cin, cout, pool))
@@ -79,13 +83,12 @@ class DyRCNN(ZooModel):
         self._init_feedforward()
 
     def _init_feedforward(self) -> None:
-        """He initialisation of the feedforward convs (variance 2 / fan-in, zero bias), so that activity keeps
-        its scale from area to area instead of shrinking by PyTorch's default 1/3 variance per conv."""
+        """He initialisation of the feedforward convs (variance 2 / fan-in), so that activity keeps its scale
+        from area to area instead of shrinking by PyTorch's default 1/3 variance per conv."""
         for area in self.layers.values():
             for module in area.ff.modules():
                 if isinstance(module, nn.Conv2d):
                     nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-                    nn.init.zeros_(module.bias)
 
 
 class DyRCNNx2(DyRCNN):
