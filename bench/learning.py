@@ -62,7 +62,6 @@ def main() -> None:
     parser.add_argument("--energy", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-bias", action="store_true", help="feedforward convs without (trainable) bias")
     options = parser.parse_args()
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
@@ -74,12 +73,6 @@ def main() -> None:
     train_set = torch.utils.data.TensorDataset(x[n_val:], y[n_val:])
     loader = torch.utils.data.DataLoader(train_set, batch_size=options.batch, sampler=sampler)
     model = create_model(options.model, **parse_args(options.args))
-    if options.no_bias:
-        for area in model.layers.values():
-            for module in area.ff.modules():
-                if isinstance(module, torch.nn.Conv2d) and module.bias is not None:
-                    module.bias.data.zero_()
-                    module.bias.requires_grad_(False)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         train(
