@@ -9,7 +9,7 @@ deliver: every delayed signal is constant within one step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import nn
@@ -30,9 +30,9 @@ class AreaState:
 
     def detach(self) -> None:
         """Cut the gradient through the state (truncated BPTT)."""
-        for name in ("h", "pool", "adaptation"):
-            value = getattr(self, name)
-            setattr(self, name, None if value is None else value.detach())
+        for field in fields(self):
+            value = getattr(self, field.name)
+            setattr(self, field.name, None if value is None else value.detach())
 
 
 class LeakyIntegrator(nn.Module):

@@ -135,15 +135,16 @@ def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[tuple
             valid = model_arguments(model_name)
         for encoded in points:
             where = f"model_args of {model_name} at the sweep point {point_text(encoded)}"
+            arguments = decode_args(encoded)
             try:
-                dynamics = spec.model_dynamics(model_name, decode_args(encoded), valid=valid)
+                dynamics = spec.model_dynamics(model_name, arguments, valid=valid)
             except ValueError as error:
                 raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
             dts.add(dynamics.dt)
             entry = spec.BUILTIN_MODELS.get(model_name)
             if entry is None:
                 continue
-            kwargs = spec.map_arguments(model_name, decode_args(encoded), valid)
+            kwargs = spec.map_arguments(model_name, arguments, valid)
             last = spec.first_response_steps(dynamics, entry.n_areas(kwargs, dynamics))[-1]
             if last >= dynamics.n_timesteps:
                 tff, dt = (grammar.format_value(v) for v in (dynamics.t_feedforward, dynamics.dt))
