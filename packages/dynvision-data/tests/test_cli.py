@@ -60,7 +60,7 @@ def test_bad_input_is_one_error_line(tmp_path):
     result = invoke("get", "imagenet", "--data-root", tmp_path)
     assert result.exit_code == 1 and "--source" in result.output
     result = invoke("preview", "StimulusFlash", "-o", tmp_path / "x.png")
-    assert result.exit_code == 1 and "valid choices: StimulusContrast" in result.output
+    assert result.exit_code == 1 and "valid choices: StimulusBlur, StimulusContrast" in result.output
     assert not (tmp_path / "x.png").exists()
 
 

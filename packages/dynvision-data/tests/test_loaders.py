@@ -43,6 +43,14 @@ def test_train_and_val_partition_train_all(embedded_root):
     assert torch.bincount(torch.cat([labels("train"), labels("val")])).tolist() == [20] * 10
 
 
+def test_the_first_validation_images_cover_every_class_in_the_same_order_each_pass(embedded_root):
+    """A capped validation reads only the first images: they must be a sample of every class, not of the first."""
+    loader = build_dataloader("embedded", "val", data_root=embedded_root, batch_size=10)
+    first = next(iter(loader))[1]  # 10 of the 20 validation images (2 per class); listed by class: classes 0-4
+    assert len(set(first.tolist())) >= 6, first
+    assert torch.equal(next(iter(loader))[1], first)  # the same images in every epoch
+
+
 def test_shuffle_is_seeded(embedded_root):
     def order(seed):
         return torch.cat([y for _, y in build_dataloader("embedded", "train", data_root=embedded_root, seed=seed)])

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from dynvision.data import stimuli
-from dynvision.data.stimuli import NOISE_TYPES, create_stimulus, list_stimuli
+from dynvision.data import blur, stimuli
+from dynvision.data.stimuli import ADAPTERS, NOISE_TYPES, create_stimulus, list_stimuli
 
 
 @pytest.fixture
@@ -30,9 +30,16 @@ def _pattern(inputs, images):
 
 
 def test_builtin_stimuli_are_listed():
-    assert {"StimulusRepetition", "StimulusDuration", "StimulusContrast", "StimulusInterval", "StimulusNoise"} <= set(
-        list_stimuli()
-    )
+    assert {
+        "StimulusRepetition",
+        "StimulusDuration",
+        "StimulusContrast",
+        "StimulusInterval",
+        "StimulusNoise",
+        "StimulusNoiseAdaptation",
+        "StimulusBlur",
+        "StimulusSplit",
+    } <= set(list_stimuli())
 
 
 def test_duration_pattern(batch):
@@ -184,7 +191,9 @@ def test_dtype_and_fresh_tensors(batch):
 
 
 def test_errors_name_the_choices():
-    with pytest.raises(ValueError, match="unknown stimulus loader 'StimulusFlash'; valid choices: StimulusContrast"):
+    with pytest.raises(
+        ValueError, match="unknown stimulus loader 'StimulusFlash'; valid choices: StimulusBlur, StimulusContrast"
+    ):
         create_stimulus("StimulusFlash")
     with pytest.raises(ValueError, match=r"unknown argument 'stimm' for StimulusDuration; valid choices: .*stim,"):
         create_stimulus("StimulusDuration", stimm=3)
@@ -265,3 +274,73 @@ def test_durations_in_ms_become_frames_of_the_models_time_step():
         create_stimulus("StimulusDuration", dt=2.0, stimms=4, stim=2)
     with pytest.raises(ValueError, match="unknown argument 'intervalms' for StimulusDuration"):
         create_stimulus("StimulusDuration", dt=2.0, intervalms=4)
+
+
+def test_noise_adaptation_frames_and_adapters(batch):
+    images, labels = batch
+    kwargs = dict(tsteps=9, intro=1, adapter_duration=3, delay_duration=1, stim=2, ssnr=0.5, noiseseed=7)
+    runs = {adapter: create_stimulus("StimulusNoiseAdaptation", adapter=adapter, **kwargs) for adapter in ADAPTERS}
+    outputs = {adapter: stim(images, labels) for adapter, stim in runs.items()}
+    frame_labels = outputs["same"][1][0].tolist()
+    assert frame_labels == [-1, -1, -1, -1, -1, 3, 3, -1, -1]
+    same, different, none = (outputs[adapter][0] for adapter in ("same", "different", "none"))
+    # the test frames are identical across adapters: only what came before differs
+    assert torch.equal(same[:, 5:7], different[:, 5:7]) and torch.equal(same[:, 5:7], none[:, 5:7])
+    test_noise = same[:, 5] - math.sqrt(0.5) * images
+    for frame in (1, 2, 3):
+        assert torch.allclose(same[:, frame], test_noise, atol=1e-6)  # the test's own noise, alone
+        assert torch.count_nonzero(none[:, frame]) == 0
+    other = different[:, 1]
+    assert torch.allclose(other.pow(2).mean(), torch.tensor(0.5), atol=0.05)  # the same power, another pattern
+    assert abs(torch.corrcoef(torch.stack([other.flatten(), test_noise.flatten()]))[0, 1]) < 0.1
+    for frame in (0, 4, 7, 8):
+        assert torch.count_nonzero(same[:, frame]) == 0 and torch.count_nonzero(different[:, frame]) == 0
+    stim = create_stimulus("StimulusNoiseAdaptation", dt=2.0, trialms=40, adaptms=10, delayms=4, stimms=8)
+    assert (stim.adapter_duration, stim.delay_duration, stim.stimulus_duration) == (5, 2, 4)
+
+
+def test_gaussian_blur_keeps_the_mean_and_spreads_a_point_by_sigma():
+    point = torch.zeros(1, 1, 33, 33)
+    point[..., 16, 16] = 1.0
+    for sigma in (1.0, 2.0, 3.0):
+        spread = create_stimulus("StimulusBlur", tsteps=1, intro=0, stim=1, blurpx=sigma)(point, torch.zeros(1))[0]
+        spread = spread[0, 0, 0]
+        assert math.isclose(spread.sum().item(), 1.0, rel_tol=1e-5)
+        offsets = torch.arange(33.0) - 16
+        variance = (spread.sum(0) * offsets**2).sum().item()
+        assert math.isclose(variance, sigma**2, rel_tol=0.02)
+    flat = torch.full((2, 3, 16, 16), 0.7)
+    assert torch.allclose(create_stimulus("StimulusBlur", blurpx=2.0)(flat, torch.zeros(2))[0][:, 5], flat)
+    image = torch.randn(2, 3, 16, 16)
+    assert torch.equal(create_stimulus("StimulusBlur", blurpx=0)(image, torch.zeros(2))[0][:, 5], image)
+
+
+def test_motion_blur_streaks_a_point_along_its_angle():
+    point = torch.zeros(1, 1, 15, 15)
+    point[..., 7, 7] = 1.0
+    horizontal = create_stimulus("StimulusBlur", intro=0, blurtype="motion", blurpx=5)(point, torch.zeros(1))[0]
+    row = horizontal[0, 0, 0]
+    assert torch.allclose(row[7, 5:10], torch.full((5,), 0.2), atol=1e-3) and row.sum().item() == pytest.approx(1.0)
+    assert row[7, 4] < 0.02 and row[6].abs().max() < 1e-6
+    vertical = create_stimulus("StimulusBlur", intro=0, blurtype="motion", blurpx=5, angle=90)(point, torch.zeros(1))
+    assert torch.allclose(vertical[0][0, 0, 0], row.T, atol=1e-5)
+    assert torch.equal(blur.motion_kernel(1.0), torch.ones(1, 1))
+    with pytest.raises(ValueError, match=r"^StimulusBlur: motion blur must be >= 1 px, got 0\.5$"):
+        create_stimulus("StimulusBlur", blurtype="motion", blurpx=0.5)
+    with pytest.raises(ValueError, match="unknown blur_type 'box'; valid choices: gaussian, motion"):
+        create_stimulus("StimulusBlur", blurtype="box")
+
+
+@pytest.mark.parametrize("topdown", [False, True])
+def test_split_shows_half_of_each_of_two_images_of_different_classes(batch, topdown):
+    images, labels = batch
+    labels = torch.tensor([3, 3, 9, 5])
+    inputs, frame_labels = create_stimulus("StimulusSplit", tsteps=4, intro=1, stim=2, topdown=topdown)(images, labels)
+    assert stimuli.split_partners(labels).tolist() == [2, 2, 3, 0]
+    shown = inputs[:, 1]
+    first, second = (shown[..., :8, :], shown[..., 8:, :]) if topdown else (shown[..., :8], shown[..., 8:])
+    own, partner = (images[..., :8, :], images[[2, 2, 3, 0]][..., 8:, :]) if topdown else (
+        images[..., :8], images[[2, 2, 3, 0]][..., 8:])  # fmt: skip
+    assert torch.equal(first, own) and torch.equal(second, partner)
+    assert frame_labels[:, 1].tolist() == labels.tolist() and frame_labels[:, 0].tolist() == [-1] * 4
+    assert stimuli.split_partners(torch.tensor([4, 4])).tolist() == [1, 0]  # no other class: the next sample

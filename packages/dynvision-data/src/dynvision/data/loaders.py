@@ -24,13 +24,16 @@ SPLITS = ("train", "val", "test")
 def split_indices(n_samples: int, ratio: float, seed: int) -> dict[str, np.ndarray]:
     """Deterministic train/val split of `n_samples` indices: `ratio` of them (rounded) go to train.
 
-    Each split keeps ascending index order, so a sequential pass is reproducible and independent of the seed.
+    Train keeps ascending index order (its loader shuffles it). Val keeps the seeded random order of the split:
+    the samples are listed class by class, so an ascending val would make its first images (all that a capped
+    validation reads) one class; in split order any first N images are a random sample of every class, the same
+    in every epoch and for every model.
     """
     if not 0 < ratio <= 1:
         raise ValueError(f"split ratio {ratio} must be in (0, 1]")
     permutation = np.random.default_rng(seed).permutation(n_samples)
     n_train = round(n_samples * ratio)
-    return {"train": np.sort(permutation[:n_train]), "val": np.sort(permutation[n_train:])}
+    return {"train": np.sort(permutation[:n_train]), "val": permutation[n_train:]}
 
 
 def load_image(path: Path, info: DatasetInfo) -> np.ndarray:

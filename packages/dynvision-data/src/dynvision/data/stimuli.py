@@ -77,6 +77,8 @@ MS_DURATIONS = {
     "stimms": "stimulus_duration",
     "introms": "intro_duration",
     "intervalms": "interval_duration",
+    "adaptms": "adapter_duration",
+    "delayms": "delay_duration",
 }
 """Durations given in ms (file-name friendly names, without `_`) and the frame counts they set."""
 
@@ -146,6 +148,9 @@ class Stimulus:
         "noiseseed": "noise_seed",
         "corr": "correlation",
         "blanknoise": "noise_on_blank",
+        "blurtype": "blur_type",
+        "blurpx": "blur",
+        "angle": "motion_angle",
     }
 
     @classmethod
@@ -365,17 +370,21 @@ class StimulusNoise(StimulusDuration):
     def add_noise(self, frames: torch.Tensor, images: torch.Tensor, on: torch.Tensor, seed: int) -> torch.Tensor:
         if self.ssnr == 1.0:
             return frames
-        import torch
-
-        generator = torch.Generator(device=images.device).manual_seed(
-            int(self.noise_seed if self.noise_seed is not None else seed)
-        )
+        generator = self._generator(images, seed)
         n_patterns = frames.shape[1] if self.temporal_mode == "dynamic" else 1
         noise = self._noise(images, generator, n_patterns)
         scale = math.sqrt(1.0 - self.ssnr)
         if self.noise_on_blank:
             return frames.add_(noise, alpha=scale)
         return frames.addcmul_(noise, on.view(1, -1, 1, 1, 1).to(frames.dtype), value=scale)
+
+    def _generator(self, images: torch.Tensor, seed: int) -> torch.Generator:
+        """The noise's random generator: seeded by `noise_seed` if given, else by the call's seed."""
+        import torch
+
+        return torch.Generator(device=images.device).manual_seed(
+            int(self.noise_seed if self.noise_seed is not None else seed)
+        )
 
     def _noise(self, images: torch.Tensor, generator: torch.Generator, n_patterns: int) -> torch.Tensor:
         """Zero-mean, unit-variance noise (B, n_patterns, C, H, W), all patterns drawn in one vectorised call."""
@@ -401,6 +410,141 @@ class StimulusNoise(StimulusDuration):
             sign = torch.randint(0, 2, pixel_shape, generator=generator, device=device) * 2.0 - 1.0
             return (hit * sign / math.sqrt(self.saltpepper_density)).expand(shape).contiguous()
         return _phase_scrambled(images, generator, n_patterns)
+
+
+ADAPTERS = ("none", "same", "different")
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusNoiseAdaptation(StimulusNoise):
+    """Noise adaptation (Vinken et al. 2023): an adapter of noise alone, a blank delay, then a noisy test image.
+
+    Frames: `intro_duration` blank, `adapter_duration` adapter, `delay_duration` blank, `stimulus_duration` test
+    (`sqrt(ssnr) * image + sqrt(1 - ssnr) * noise`, the only labelled frames), blank rest. The adapter shows
+    the test's own noise pattern (`same`), an independent pattern of the same kind and power (`different`) or
+    nothing (`none`); the test's noise is the same in all three, so they differ only in what came before.
+    """
+
+    adapter_duration: int = 10
+    delay_duration: int = 2
+    adapter: str = "same"
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        if self.adapter not in ADAPTERS:
+            raise ValueError(f"{name}: unknown adapter {self.adapter!r}; valid choices: {', '.join(ADAPTERS)}")
+        if self.temporal_mode != "static" or self.noise_on_blank:
+            raise ValueError(
+                f"{name}: the adapter repeats one noise pattern, so temporal_mode must be static and noise_on_blank "
+                f"false (got {self.temporal_mode}, {self.noise_on_blank})"
+            )
+        super().__post_init__()
+
+    def presentation(self) -> list[bool]:
+        return self._blocks(
+            intro=self.intro_duration,
+            adapter=self.adapter_duration,
+            delay=self.delay_duration,
+            stim=self.stimulus_duration,
+        )
+
+    def adapter_frames(self) -> list[bool]:
+        """Which protocol frames show the adapter."""
+        start = self.intro_duration
+        frames = [False] * self.data_timesteps
+        frames[start : start + self.adapter_duration] = [True] * self.adapter_duration
+        return frames
+
+    def add_noise(self, frames: torch.Tensor, images: torch.Tensor, on: torch.Tensor, seed: int) -> torch.Tensor:
+        if self.ssnr == 1.0:
+            return frames
+        import torch
+
+        generator = self._generator(images, seed)
+        scale = math.sqrt(1.0 - self.ssnr)
+        test_noise = self._noise(images, generator, 1)
+        frames.addcmul_(test_noise, on.view(1, -1, 1, 1, 1).to(frames.dtype), value=scale)
+        if self.adapter == "none":
+            return frames
+        adapter_noise = test_noise if self.adapter == "same" else self._noise(images, generator, 1)
+        adapting = torch.tensor(self.adapter_frames(), device=frames.device).view(1, -1, 1, 1, 1)
+        return frames.addcmul_(adapter_noise, adapting.to(frames.dtype), value=scale)
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusBlur(StimulusDuration):
+    """StimulusDuration with the image blurred (:mod:`dynvision.data.blur`): a Gaussian of standard deviation
+    `blur` px, or a motion streak `blur` px long at `motion_angle` degrees. `blur` 0 (gaussian) or 1 (motion)
+    shows the image as it is."""
+
+    stimulus_duration: int = 10
+    blur_type: str = "gaussian"
+    blur: float = 1.0
+    motion_angle: float = 0.0
+
+    def __post_init__(self) -> None:
+        from dynvision.data.blur import BLUR_TYPES
+
+        name = type(self).__name__
+        if self.blur_type not in BLUR_TYPES:
+            raise ValueError(f"{name}: unknown blur_type {self.blur_type!r}; valid choices: {', '.join(BLUR_TYPES)}")
+        least = 0.0 if self.blur_type == "gaussian" else 1.0
+        if self.blur < least:
+            raise ValueError(f"{name}: {self.blur_type} blur must be >= {least:g} px, got {self.blur}")
+        super().__post_init__()
+
+    def image_on_frame(self, images: torch.Tensor) -> torch.Tensor:
+        from dynvision.data.blur import blur, gaussian_kernel, motion_kernel
+
+        if self.blur_type == "gaussian":
+            return blur(images, gaussian_kernel(self.blur)) if self.blur > 0 else images
+        return blur(images, motion_kernel(self.blur, self.motion_angle))
+
+
+@register_stimulus
+@dataclass(frozen=True)
+class StimulusSplit(StimulusDuration):
+    """StimulusDuration showing two images at once: the left half of each image beside the right half of another
+    image of the batch with a different label (`topdown`: the top half above the bottom half). Frames carry the
+    label of the left (top) image, so accuracy is how often the read-out reports that half."""
+
+    stimulus_duration: int = 10
+    topdown: bool = False
+
+    def __call__(
+        self, images: torch.Tensor, labels: torch.Tensor, seed: int = 0, dtype: torch.dtype | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        combined = self.combine(images, labels) if images.dim() == 4 else images  # the base refuses other shapes
+        return super().__call__(combined, labels, seed=seed, dtype=dtype)
+
+    def combine(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W): each image with its second half taken from its partner (:func:`split_partners`)."""
+        partner = images[split_partners(labels)]
+        combined = images.clone()
+        if self.topdown:
+            half = images.shape[-2] // 2
+            combined[..., half:, :] = partner[..., half:, :]
+        else:
+            half = images.shape[-1] // 2
+            combined[..., half:] = partner[..., half:]
+        return combined
+
+
+def split_partners(labels: torch.Tensor) -> torch.Tensor:
+    """For each sample the index of the next sample (cyclically) with a different label, or simply the next sample
+    if no other label is in the batch."""
+    import torch
+
+    count = len(labels)
+    partners = (torch.arange(count) + 1) % count
+    found = torch.zeros(count, dtype=torch.bool)
+    for shift in range(1, count):
+        candidates = (torch.arange(count) + shift) % count
+        new = ~found & (labels.cpu()[candidates] != labels.cpu())
+        partners[new], found = candidates[new], found | new
+    return partners.to(labels.device)
 
 
 def _spatially_correlate(noise: torch.Tensor, sigma: float) -> torch.Tensor:
