@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from dynvision.models import create_model
-from dynvision.models.training import DynVisionSystem, parameter_groups, train
+from dynvision.models.training import DynVisionSystem, TrainingDiverged, parameter_groups, train
 
 
 def tiny_model(**kwargs):
@@ -51,6 +51,15 @@ def test_a_short_run_lowers_the_loss(tmp_path, temporal):
     assert "val_acc_t002" in header and "train_loss_t001" in header
     assert ("train_loss_t000" in header) is not temporal, "steps labelled -1 are not scored"
     assert (tmp_path / "ckpt" / "last.ckpt").exists()
+
+
+@pytest.mark.parametrize("lr", [float("inf"), 1e30])
+def test_a_diverging_run_stops_with_the_step_and_the_learning_rate(tmp_path, lr):
+    train_loader, val_loader = loaders()
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, .*lower the learning rate \(lr="):
+        train(tiny_model(), train_loader, val_loader, max_epochs=2, checkpoint_dir=tmp_path / "ckpt",
+              log_dir=tmp_path / "logs", progress_bar=False, lr=lr, seed=0)  # fmt: skip
+    assert not (tmp_path / "ckpt" / "last.ckpt").exists()  # nothing that a rerun would resume from
 
 
 class Interrupted(Exception):
@@ -206,6 +215,18 @@ def test_compiled_training_follows_eager_training(tmp_path):
 def test_bad_precision_is_one_clear_line(tmp_path):
     with pytest.raises(ValueError, match="precision='64' is unknown; valid: 32, bf16-mixed, 16-mixed"):
         train(tiny_model(), [], max_epochs=1, precision="64", checkpoint_dir=tmp_path)
+
+
+def test_a_training_length_the_last_area_never_responds_in_is_refused_before_any_work(tmp_path):
+    late = create_model("DyRCNNx4", tsteps=4)  # 2 ms per area at dt 2 ms: IT first responds at step 4
+    message = (
+        r"^DyRCNNx4 cannot learn: its last area first responds at step 4 \(tff=2 ms per area, dt=2 ms\), after the "
+        r"last of tsteps=4; raise tsteps or lower tff$"
+    )
+    with pytest.raises(ValueError, match=message):
+        train(late, [], max_epochs=1, checkpoint_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+    assert late(torch.rand(1, 4, 3, 16, 16)).shape == (1, 4, 10)  # the model itself still runs any protocol
 
 
 @pytest.mark.parametrize(

@@ -207,6 +207,19 @@ def first_response_steps(dynamics: Dynamics, n_areas: int) -> list[int]:
     return first
 
 
+def late_response_refusal(dynamics: Dynamics, n_areas: int) -> str | None:
+    """Why ``n_areas`` chained areas cannot learn in a trial of ``n_timesteps`` frames: the last area (which the
+    read-out sees) would first respond after the last frame. None if it responds in time."""
+    last = first_response_steps(dynamics, n_areas)[-1]
+    if last < dynamics.n_timesteps:
+        return None
+    tff, dt = (format_value(value) for value in (dynamics.t_feedforward, dynamics.dt))
+    return (
+        f"its last area first responds at step {last} (tff={tff} ms per area, dt={dt} ms), after the last of "
+        f"tsteps={dynamics.n_timesteps}; raise tsteps or lower tff"
+    )
+
+
 DYNAMICS_ARGS = tuple(f.name for f in fields(Dynamics))
 DYNAMICS_TYPES = {f.name: str(f.type) for f in fields(Dynamics)}
 

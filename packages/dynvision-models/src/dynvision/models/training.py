@@ -19,6 +19,8 @@ from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.strategies import StrategyRegistry
 from torch import nn
 
+from dynvision.models.network import TemporalNetwork
+from dynvision.models.spec import late_response_refusal
 from dynvision.models.training_log import KeepEarlierMetrics
 
 PRECISIONS = ("32", "bf16-mixed", "16-mixed")
@@ -35,6 +37,10 @@ def parameter_groups(model: nn.Module, lr: float, recurrent_factor: float, feedb
         groups[key].append(param)
     factors = {"base": 1.0, "recurrent": recurrent_factor, "feedback": feedback_factor}
     return [{"params": ps, "lr": lr * factors[k], "name": k} for k, ps in groups.items() if ps]
+
+
+class TrainingDiverged(ValueError):
+    """The loss or a gradient became non-finite: training stops, and no trained model is written."""
 
 
 class DynVisionSystem(pl.LightningModule):
@@ -121,7 +127,27 @@ class DynVisionSystem(pl.LightningModule):
         return loss
 
     def training_step(self, batch, batch_idx):
-        return self._step(batch, "train")
+        loss = self._step(batch, "train")
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"the training loss became {loss.item()} at epoch {self.current_epoch + 1}, batch {batch_idx + 1}: "
+                f"{self._cause()}"
+            )
+        return loss
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Stop before a non-finite gradient reaches the weights (they would all turn NaN a step later)."""
+        bad = [name for name, p in self.model.named_parameters() if p.grad is not None and not p.grad.isfinite().all()]
+        if bad:
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            raise TrainingDiverged(
+                f"non-finite gradients of {bad[0]}{more} at epoch {self.current_epoch + 1}, step "
+                f"{self.global_step + 1}: {self._cause()}"
+            )
+
+    def _cause(self) -> str:
+        energy = f" or the energy weight ({self.hparams.energy_weight:g})" if self.hparams.energy_weight else ""
+        return f"training diverged; lower the learning rate (lr={self.hparams.lr:g}){energy}"
 
     def validation_step(self, batch, batch_idx):
         return self._step(batch, "val")
@@ -183,6 +209,10 @@ def train(
         raise ValueError(f"strategy={strategy!r} is unknown; valid: {', '.join(strategies)}")
     if max_epochs < 1:
         raise ValueError(f"max_epochs={max_epochs} must be >= 1")
+    if isinstance(model, TemporalNetwork):  # a held image: the read-out must see a response before the last step
+        refusal = late_response_refusal(model.dynamics, len(model.layers))
+        if refusal:
+            raise ValueError(f"{type(model).__name__} cannot learn: {refusal}")
     if seed is not None:
         pl.seed_everything(seed, workers=True, verbose=False)
     system = DynVisionSystem(model, **system_kwargs)
