@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 AREAS = ["V1", "V2", "V4", "IT"]
+CLASS_NAMES = ["disk", "square", "triangle", "cross", "ring", "horizontal", "vertical", "diagonal", "checker", "dots"]
 
 
 def write_test(
@@ -75,6 +76,8 @@ def write_test(
         "status": "trained",
         "dt": dt,
         "n_timesteps": n_timesteps,
+        "n_classes": 10,
+        "class_names": CLASS_NAMES,
         **({"dynamics": dynamics} if dynamics is not None else {}),
     }
     (directory / f"{name}_test_outputs.config.yaml").write_text(yaml.safe_dump(sidecar))

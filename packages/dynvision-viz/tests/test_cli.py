@@ -99,6 +99,18 @@ def test_plots_from_an_experiment_table(experiment: Path, tmp_path: Path, name: 
     assert target.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_the_confusion_matrix_names_the_classes_of_the_tables_sidecar(experiment: Path) -> None:
+    from dynvision.viz.contract import class_names_of
+    from dynvision.viz.plots import PlotOptions, confusion
+
+    from .conftest import CLASS_NAMES
+
+    assert class_names_of(experiment) == CLASS_NAMES  # aggregate keeps what every test shares
+    (ax, _) = confusion(experiment, PlotOptions()).axes
+    assert [label.get_text() for label in ax.get_xticklabels()] == CLASS_NAMES
+    assert ax.get_xlabel() == "Predicted class"
+
+
 def test_summary_accuracy_counts_only_labelled_frames(tmp_path: Path) -> None:
     """Guesses on blank frames (all wrong here) must not dilute the accuracy of the stimulus frames."""
     from dynvision.viz.plots import PlotOptions, summary
@@ -133,10 +145,11 @@ def test_summary_of_repetition_measures_against_the_control(tmp_path: Path) -> N
                 rows.append({"interval": interval, "repeat": repeat, "area": "V1", "time_ms": time})
                 rows[-1] |= {"stimulus_on": shown, "response_mean": value, "response_delay_ms": 16.0}
     table = tmp_path / "experiment.csv"
-    pd.DataFrame(rows).to_csv(table, index=False)
-    figure = summary(table, PlotOptions(parameter="interval"))
-    (line,) = [line for ax in figure.axes for line in ax.lines]
-    assert line.get_ydata() == pytest.approx([0.4, 0.4])
+    for parameter in ("interval", "intervalms"):  # in frames or in ms, the interval's summary is the ratio
+        pd.DataFrame(rows).rename(columns={"interval": parameter}).to_csv(table, index=False)
+        figure = summary(table, PlotOptions(parameter=parameter))
+        (line,) = [line for ax in figure.axes for line in ax.lines]
+        assert line.get_ydata() == pytest.approx([0.4, 0.4])
 
 
 def test_plot_training_and_weights(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from dynvision.viz.figures import (
+    chance_of,
     confusion_matrix,
     plot_confusion,
     plot_performance,
@@ -80,6 +81,55 @@ def test_performance_shows_accuracy_and_confidence(tidy: pd.DataFrame) -> None:
     assert [ax.get_ylabel() for ax in figure.axes] == ["Accuracy", "Confidence of the guess"]
     accuracy = data_lines(figure.axes[0])
     assert len(accuracy) == 3 and list(accuracy[0].get_ydata()) == list((TIMES > 10).astype(float))
+    assert figure.legends[0].get_title().get_text() == "Contrast"
+
+
+def interval_table() -> pd.DataFrame:
+    """Two intervals, each shown twice and as its single-presentation control (repeat false)."""
+    rows = []
+    for interval in (4, 12):
+        for repeat in (True, False):
+            on = ((TIMES >= 2) & (TIMES < 6)) | (repeat & (TIMES >= 6 + interval) & (TIMES < 10 + interval))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "time_ms": TIMES,
+                        "area": "V1",
+                        "intervalms": interval,
+                        "repeat": repeat,
+                        "stimulus_on": on,
+                        "response_mean": on.astype(float) * (1.0 if repeat else 0.5),
+                        "correct": 1,
+                        "guess_confidence": 0.5,
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_conditions_with_their_own_stimulus_times_get_a_bar_each_and_controls_are_dashed() -> None:
+    figure = plot_responses(interval_table(), hue="intervalms", control="repeat")
+    (ax,) = figure.axes
+    bars = sorted((patch.get_x(), round(patch.get_width(), 6)) for patch in ax.patches)
+    assert bars == [(1.0, 4.0), (1.0, 4.0), (9.0, 4.0), (17.0, 4.0)]  # each interval's own two presentations
+    styles = [(line.get_linestyle(), line.get_label().startswith("_")) for line in data_lines(ax)]
+    assert styles == [("-", False), ("-", False), ("--", True), ("--", True)]  # controls dashed, not in the legend
+    assert "single presentation (control)" in [text.get_text() for text in figure.legends[0].get_texts()]
+    performance = plot_performance(interval_table(), hue="intervalms", control="repeat")
+    assert [line.get_linestyle() for line in data_lines(performance.axes[0])] == ["-", "-", "--", "--"]
+
+
+def test_one_shade_where_every_condition_shows_the_stimulus_at_the_same_times(tidy: pd.DataFrame) -> None:
+    ax = plot_responses(tidy, hue="contrast").axes[0]
+    assert [(patch.get_x(), patch.get_width()) for patch in ax.patches] == [(3.0, 16.0)]
+
+
+def test_accuracy_figures_draw_chance_from_the_number_of_classes(tidy: pd.DataFrame) -> None:
+    assert chance_of(tidy) is None and chance_of(tidy.assign(n_classes=10)) == pytest.approx(0.1)
+    figure = plot_performance(tidy, hue="contrast", chance=0.1)
+    flat = [line for line in figure.axes[0].get_lines() if list(line.get_ydata()) == [0.1, 0.1]]
+    assert len(flat) == 1 and [text.get_text() for text in figure.axes[0].texts] == ["chance"]
+    assert not figure.axes[1].texts  # confidence has no chance line
 
 
 def test_summary_with_naka_rushton_fit_reports_its_parameters() -> None:
@@ -96,7 +146,7 @@ def test_summary_with_naka_rushton_fit_reports_its_parameters() -> None:
     assert len(ax.get_lines()) == 4  # points and fit per area
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels[0].startswith("V1: c50=0.2") and labels[1].startswith("IT: c50=0.4")
-    assert ax.get_xlabel() == "contrast" and ax.get_ylabel() == "Peak response"
+    assert ax.get_xlabel() == "Contrast" and ax.get_ylabel() == "Peak response (a.u.)"
     with pytest.raises(ValueError, match="unknown fit 'linear'"):
         plot_summary(measures, parameter="contrast", measure="peak_response", fit="linear")
 
@@ -124,9 +174,28 @@ def test_training_curves_from_a_lightning_log(tmp_path: Path) -> None:
     assert per_epoch["val_loss"].tolist() == [2.2, 1.8, 1.4]
     figure = plot_training(per_epoch)
     loss, accuracy = figure.axes
-    assert [line.get_label() for line in loss.get_lines()] == ["train_loss", "val_loss"]
-    assert [line.get_label() for line in accuracy.get_lines()] == ["val_acc"]
+    assert [line.get_label() for line in loss.get_lines()] == ["training", "validation"]
+    assert [line.get_label() for line in accuracy.get_lines()] == ["validation"]
     assert loss.get_xlabel() == "Epoch" and accuracy.get_ylabel() == "Accuracy"
+    assert list(loss.get_lines()[0].get_xdata()) == [1, 2, 3]  # epochs counted from 1
+
+
+def test_training_curves_prefer_epoch_means_and_show_accuracy_per_time_step() -> None:
+    log = pd.DataFrame(
+        {
+            "epoch": [0, 1],
+            "train_loss_step": [2.5, 1.4],
+            "train_loss_epoch": [2.0, 1.0],
+            "val_loss": [2.2, 1.2],
+            "val_acc": [0.3, 0.6],
+            "val_acc_t002": [0.1, 0.2],
+            "val_acc_t003": [0.3, 0.7],
+        }
+    )
+    loss, _, steps = plot_training(log).axes
+    assert list(loss.get_lines()[0].get_ydata()) == [2.0, 1.0]  # the epoch mean, not the last step
+    assert list(steps.get_lines()[0].get_xdata()) == [2, 3] and list(steps.get_lines()[0].get_ydata()) == [0.2, 0.7]
+    assert steps.get_title() == "per time step, epoch 2"
     with pytest.raises(ValueError, match="no loss or accuracy columns"):
         plot_training(pd.DataFrame({"epoch": [0], "lr": [0.1]}))
 
@@ -165,8 +234,13 @@ def test_unrolling_draws_each_delay() -> None:
 
 
 def test_save_figure_writes_a_png(tidy: pd.DataFrame, tmp_path: Path) -> None:
-    path = save_figure(plot_performance(tidy), tmp_path / "figs" / "performance.png")
+    [path] = save_figure(plot_performance(tidy), tmp_path / "figs" / "performance.png")
     assert path.read_bytes()[:4] == b"\x89PNG" and [p.name for p in path.parent.iterdir()] == ["performance.png"]
+
+
+def test_save_figure_writes_vector_copies_of_the_same_drawing(tidy: pd.DataFrame, tmp_path: Path) -> None:
+    paths = save_figure(plot_performance(tidy), tmp_path / "a.png", tmp_path / "a.pdf", tmp_path / "a.svg")
+    assert [path.read_bytes()[:4] for path in paths] == [b"\x89PNG", b"%PDF", b"<?xm"]
 
 
 def test_plotting_leaves_global_style_alone(tidy: pd.DataFrame) -> None:
@@ -182,3 +256,16 @@ def test_summary_without_enough_points_shows_them_unfitted() -> None:
     ax = figure.axes[0]
     assert len(data_lines(ax)) == 0 and len(ax.get_lines()) == 1
     assert ax.get_legend().get_texts()[0].get_text() == "no fit"
+
+
+def test_summary_of_named_levels_puts_them_side_by_side() -> None:
+    measures = pd.DataFrame({"adapter": ["same", "none", "different"], "accuracy": [0.8, 0.5, 0.6]})
+    ax = plot_summary(measures, parameter="adapter", measure="accuracy").axes[0]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["different", "none", "same"]
+    [line] = ax.get_lines()
+    assert line.get_xdata().tolist() == [0, 1, 2] and line.get_ydata().tolist() == [0.6, 0.5, 0.8]
+    flags = pd.DataFrame({"topdown": [False, True], "accuracy": [0.7, 0.4]})
+    ax = plot_summary(flags, parameter="topdown", measure="accuracy").axes[0]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["False", "True"]
+    with pytest.raises(ValueError, match=r"^a naka-rushton fit needs a numeric parameter; 'adapter' has the levels"):
+        plot_summary(measures, parameter="adapter", measure="accuracy", fit="naka-rushton")

@@ -90,7 +90,9 @@ def aggregate(
 def plot(
     name: Annotated[str, typer.Argument(help="Plot name (see `dynvision-viz list`).")],
     input: Annotated[Path, typer.Option("--input", "-i", help="Table, log, model or config the plot reads.")],
-    output: Output,
+    output: Annotated[
+        list[Path], typer.Option("--output", "-o", help="File(s) to write, each in the format of its suffix.")
+    ],
     parameter: Annotated[str | None, typer.Option(help="Swept parameter (x axis of summary, else colour).")] = None,
     hue: Annotated[str | None, typer.Option(help="Column that colours the lines (default: the parameter).")] = None,
     measure: Annotated[str | None, typer.Option(help="Summary measure (default depends on the parameter).")] = None,
@@ -99,7 +101,8 @@ def plot(
     criterion: Annotated[float, typer.Option(help="Accuracy criterion of time_to_criterion.")] = 0.5,
     config: Annotated[Path | None, typer.Option(help="Visualization config with palettes.")] = None,
 ) -> None:
-    """Draw one figure from a file and save it (format from the output suffix: png, pdf, svg)."""
+    """Draw one figure from a file and save it (format from each output's suffix: png, pdf, svg; repeat
+    --output for several formats of the same drawing)."""
     import os
 
     import matplotlib
@@ -122,8 +125,35 @@ def plot(
             os.environ.pop(CONFIG_ENV, None)
         else:
             os.environ[CONFIG_ENV] = previous
-    save_figure(figure, output)
-    typer.echo(f"wrote {output}")
+    written = save_figure(figure, *output)
+    typer.echo(f"wrote {', '.join(map(str, written))}")
+
+
+@app.command()
+def compare(
+    input: Annotated[
+        list[Path], typer.Option("--input", "-i", help="The tidy table (data.csv) of each network of the sweep.")
+    ],
+    parameter: Annotated[str, typer.Option(help="The swept parameter (a column of every table).")],
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder of the comparison's files.")],
+    more_inputs: Annotated[list[Path] | None, typer.Argument(help="Further tables (like --input).")] = None,
+    bootstrap: Annotated[int, typer.Option(min=10, help="Bootstrap resamples per network.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+) -> None:
+    """Compare the networks of a sweep: measures with 95 % bootstrap intervals (measures.csv), mean courses
+    (courses.csv) and the figures that overlay the variants (comparison, comparison-courses; PNG and PDF)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dynvision.viz.compare import write_comparison
+    from dynvision.viz.contract import DataContractError
+
+    inputs = [*input, *(more_inputs or [])]
+    try:
+        written = write_comparison(inputs, parameter, output_dir, n_boot=bootstrap, seed=seed)
+    except (DataContractError, ValueError) as error:
+        _fail(error)
+    typer.echo(f"compared {len(inputs)} networks: wrote {', '.join(path.name for path in written)} to {output_dir}")
 
 
 @app.command("list")

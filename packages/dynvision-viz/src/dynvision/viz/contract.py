@@ -32,7 +32,9 @@ OUTPUT_COLUMNS: dict[str, str] = {
 SIDECAR_REQUIRED = ("model_name", "model_args", "seed", "status", "data_args")
 """Sidecar keys without which a test cannot be placed in an experiment table."""
 
-SIDECAR_OPTIONAL = ("data_name", "data_loader", "data_group", "switch_off", "dt", "n_timesteps", "settled")
+SIDECAR_OPTIONAL = (
+    "data_name", "data_loader", "data_group", "switch_off", "dt", "n_timesteps", "n_classes", "settled",
+)  # fmt: skip
 """Sidecar keys the contract lists that become columns when present."""
 
 RESPONSES_FORMAT = 1
@@ -49,6 +51,24 @@ def sidecar_path(output: str | Path) -> Path:
     """Return `<output without its suffix>.config.yaml`, where the workflow puts an output's parameters."""
     output = Path(output)
     return output.with_name(output.stem + ".config.yaml")
+
+
+def write_sidecar(output: str | Path, parameters: dict[str, Any]) -> Path:
+    """Write the parameters of `output` to its sidecar, atomically."""
+    from dynvision.viz.files import atomic_path
+
+    with atomic_path(sidecar_path(output)) as temporary:
+        temporary.write_text(yaml.safe_dump(parameters, sort_keys=False))
+    return sidecar_path(output)
+
+
+def class_names_of(output: str | Path) -> list[str] | None:
+    """The class names a test's or an experiment table's sidecar gives (None where it gives none)."""
+    path = sidecar_path(output)
+    if not path.exists():
+        return None
+    names = (yaml.safe_load(path.read_text()) or {}).get("class_names")
+    return [str(name) for name in names] if isinstance(names, list) else None
 
 
 def load_sidecar(output: str | Path, *, required: bool = True) -> dict[str, Any]:

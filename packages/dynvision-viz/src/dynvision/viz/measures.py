@@ -54,6 +54,9 @@ repetition ratio below about 1 / MIN_PEAK_FRACTION = 20 instead of dividing by a
 
 Window = tuple[float, float]
 
+CONTROL = "repeat"
+"""The column of a tidy table whose false rows are single-presentation controls (the second presentation blank)."""
+
 
 def _as_arrays(times: Sequence[float], values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     times, values = np.asarray(times, dtype=float), np.asarray(values, dtype=float)
@@ -186,7 +189,7 @@ def stimulus_periods(times: Sequence[float], stimulus_on: Sequence[bool]) -> lis
     return [(float(times[start]), float(times[stop - 1])) for start, stop in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _repetition(
+def repetition_parts(
     times: np.ndarray,
     response: np.ndarray,
     periods: Sequence[tuple[float, float]],
@@ -236,7 +239,7 @@ def repetition_ratio(
         control = np.asarray(control, dtype=float)
         if control.shape != response.shape:
             raise ValueError(f"control must have the response's shape {response.shape}, got {control.shape}")
-    return _repetition(times, response, periods, control, delay)[0]
+    return repetition_parts(times, response, periods, control, delay)[0]
 
 
 def time_to_criterion(
@@ -376,35 +379,36 @@ def per_condition(
     return pd.DataFrame([{**values, **measure(course)} for values, course in condition_courses(table, by, value)])
 
 
-def latency_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, fraction: float = 0.5) -> pd.DataFrame:
-    """The response to the first stimulus period per condition, in its delay-shifted window.
+def first_response(course: Course, *, fraction: float = 0.5) -> dict[str, Any]:
+    """The measures of the response to a course's first stimulus period, in its delay-shifted window.
 
-    Columns: `onset_latency` and `peak_latency` (ms after the stimulus onset), `peak_response` and
+    Keys: `onset_latency` and `peak_latency` (ms after the stimulus onset), `peak_response` and
     `integrated_response` (above baseline), `peak_at_edge`, `reason` and `response_delay_ms`.
     """
-
-    def measure(course: Course) -> dict[str, Any]:
-        times, response, onset, window = course.times, course.values, course.periods[0][0], course.windows()[0]
-        reason = response_check(times, response, window)
-        return {
-            "onset_latency": onset_latency(times, response, onset=onset, window=window, fraction=fraction),
-            "peak_latency": peak_latency(times, response, onset=onset, window=window),
-            "peak_response": peak_response(times, response, window=window),
-            "integrated_response": integrated_response(times, response, window=window),
-            "peak_at_edge": reason == OK and peak_at_edge(times, response, window),
-            "reason": reason,
-            RESPONSE_DELAY: course.delay,
-        }
-
-    return per_condition(table, by, measure)
+    times, response, onset, window = course.times, course.values, course.periods[0][0], course.windows()[0]
+    reason = response_check(times, response, window)
+    return {
+        "onset_latency": onset_latency(times, response, onset=onset, window=window, fraction=fraction),
+        "peak_latency": peak_latency(times, response, onset=onset, window=window),
+        "peak_response": peak_response(times, response, window=window),
+        "integrated_response": integrated_response(times, response, window=window),
+        "peak_at_edge": reason == OK and peak_at_edge(times, response, window),
+        "reason": reason,
+        RESPONSE_DELAY: course.delay,
+    }
 
 
-def _repeat_flags(column: pd.Series) -> pd.Series:
+def latency_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, fraction: float = 0.5) -> pd.DataFrame:
+    """The response to the first stimulus period per condition (:func:`first_response`): one row per condition."""
+    return per_condition(table, by, lambda course: first_response(course, fraction=fraction))
+
+
+def repeat_flags(column: pd.Series) -> pd.Series:
     """Whether each row shows the second presentation; an empty cell means the default, true."""
     return ~column.astype(str).str.strip().str.lower().isin(["false", "0", "0.0", "no", "off"])
 
 
-def repetition_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, control: str = "repeat") -> pd.DataFrame:
+def repetition_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, control: str = CONTROL) -> pd.DataFrame:
     """Repetition ratio per condition, against its single-presentation control where the table holds one.
 
     Rows whose `control` column is false are the controls (the second presentation blank): each condition that
@@ -416,7 +420,7 @@ def repetition_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, cont
     import pandas as pd
 
     by = list(by)
-    flags = _repeat_flags(table[control]) if control in table.columns else True
+    flags = repeat_flags(table[control]) if control in table.columns else True
     courses = list(condition_courses(table.assign(**{control: flags}), [*by, control]))
     controls = {tuple(values[name] for name in by): course for values, course in courses if not values[control]}
     rows = []
@@ -425,7 +429,7 @@ def repetition_table(table: pd.DataFrame, by: Sequence[str] = ("area",), *, cont
             continue
         single = controls.get(tuple(values[name] for name in by))
         paired = single is not None and np.array_equal(single.times, course.times)
-        ratio, first, second, reason = _repetition(
+        ratio, first, second, reason = repetition_parts(
             course.times, course.values, course.periods, single.values if paired else None, course.delay
         )
         rows.append(

@@ -7,13 +7,14 @@ chunks and only one row per (condition, area, time) reaches matplotlib.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, read_header
+from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, class_names_of, read_header
+from dynvision.viz.measures import CONTROL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,10 +24,11 @@ RESPONSE_MEASURES = ("onset_latency", "peak_latency", "peak_response", "integrat
 ACCURACY_MEASURES = ("accuracy", "time_to_criterion")
 DEFAULT_MEASURES = {
     "contrast": ("peak_response", "naka-rushton"),
-    "stim": ("integrated_response", "power-law"),
-    "interval": ("repetition_ratio", "none"),
+    **dict.fromkeys(("stim", "stimms"), ("integrated_response", "power-law")),
+    **dict.fromkeys(("interval", "intervalms"), ("repetition_ratio", "none")),
 }
-"""Summary measure and fit per swept parameter; any other parameter (noise, ssnr, ...) shows accuracy."""
+"""Summary measure and fit per swept parameter (durations in frames or in ms); any other parameter (noise,
+ssnr, ...) shows accuracy."""
 
 DELAY_ARGS = {
     "feedforward": ("tff", "t_feedforward"),
@@ -69,25 +71,41 @@ def _require_responses(path: Path) -> None:
         )
 
 
+def _chance(path: Path) -> float | None:
+    """The chance accuracy of a table's read-out, from its first row (see `figures.chance_of`)."""
+    import pandas as pd
+
+    from dynvision.viz.figures import chance_of
+
+    return chance_of(pd.read_csv(path, nrows=1)) if "n_classes" in read_header(path) else None
+
+
 def _hue(options: PlotOptions) -> str | None:
     return options.hue or options.parameter or None
+
+
+def _control(path: Path) -> str | None:
+    """The column of single-presentation controls (`repeat`) where the table has one: kept apart in figures."""
+    return CONTROL if CONTROL in read_header(path) else None
 
 
 def responses(path: Path, options: PlotOptions) -> Figure:
     from dynvision.viz.figures import plot_responses
 
     _require_responses(path)
-    hue = _hue(options)
-    table = _summary(path, [hue, "area", "time_ms"], ["response_mean", "stimulus_on"], area=options.area)
-    return plot_responses(table, hue=hue)
+    hue, control = _hue(options), _control(path)
+    by = [hue, control, "area", "time_ms"]
+    table = _summary(path, by, ["response_mean", "stimulus_on"], area=options.area)
+    return plot_responses(table, hue=hue, control=control)
 
 
 def performance(path: Path, options: PlotOptions) -> Figure:
     from dynvision.viz.figures import plot_performance
 
-    hue = _hue(options)
-    table = _summary(path, [hue, "time_ms"], ["correct", "guess_confidence", "stimulus_on"])
-    return plot_performance(table.rename(columns={"correct": "accuracy"}), hue=hue)
+    hue, control = _hue(options), _control(path)
+    table = _summary(path, [hue, control, "time_ms"], ["correct", "guess_confidence", "stimulus_on"])
+    accuracy = table.rename(columns={"correct": "accuracy"})
+    return plot_performance(accuracy, hue=hue, chance=_chance(path), control=control)
 
 
 def summary(path: Path, options: PlotOptions) -> Figure:
@@ -103,7 +121,7 @@ def summary(path: Path, options: PlotOptions) -> Figure:
         _require_responses(path)
         hue = options.hue or "area"
         # repetition pairs each condition with its control (`repeat` false), so the summary keeps them apart
-        control = ["repeat"] if measure == "repetition_ratio" and "repeat" in read_header(path) else []
+        control = [CONTROL] if measure == "repetition_ratio" and _control(path) else []
         values = ["response_mean", "stimulus_on", RESPONSE_DELAY]
         course = _summary(path, [parameter, hue, *control, "area", "time_ms"], values, area=options.area)
         if hue != "area" and course["area"].nunique() > 1:
@@ -122,7 +140,12 @@ def summary(path: Path, options: PlotOptions) -> Figure:
     else:
         valid = ", ".join((*RESPONSE_MEASURES, *ACCURACY_MEASURES))
         raise ValueError(f"unknown measure {measure!r} (valid: {valid})")
-    return plot_summary(table, parameter=parameter, measure=measure, hue=hue, fit=fit)
+    return plot_summary(table, parameter=parameter, measure=measure, hue=hue, fit=fit, chance=_chance(path))
+
+
+def latency(path: Path, options: PlotOptions) -> Figure:
+    """Each area's half-rise latency against the swept parameter (contrast: later at low contrast)."""
+    return summary(path, replace(options, measure="onset_latency", fit="none"))
 
 
 def training(path: Path, options: PlotOptions) -> Figure:
@@ -186,7 +209,9 @@ def confusion(path: Path, options: PlotOptions) -> Figure:
             last_time, kept = chunk_last, []
         kept.append(chunk[chunk["times_index"] == last_time])
     final = pd.concat(kept)
-    return plot_confusion(confusion_matrix(final["first_label_index"], final["guess_index"]))
+    names = class_names_of(path)
+    matrix = confusion_matrix(final["first_label_index"], final["guess_index"], len(names) if names else None)
+    return plot_confusion(matrix, class_names=names)
 
 
 def _first_row(path: Path) -> dict[str, Any]:
@@ -240,9 +265,10 @@ PLOTS: dict[str, tuple[Callable[[Path, PlotOptions], Figure], str]] = {
     "responses": (responses, "response over time per area, one line per condition (experiment table)"),
     "performance": (performance, "accuracy and confidence over time per condition (experiment table)"),
     "summary": (summary, "summary measure vs the swept parameter with its fit (experiment table)"),
+    "latency": (latency, "each area's half-rise latency vs the swept parameter (experiment table)"),
     "training": (training, "losses and accuracies per epoch (Lightning metrics.csv)"),
     "weights": (weights, "weight distribution per connection type (model .pt or .npz)"),
-    "confusion": (confusion, "confusion matrix at the last time step (test or experiment table)"),
+    "confusion": (confusion, "confusion matrix at the last time step, classes named by the table's sidecar"),
     "unrolling": (unrolling, "engineering vs biological time with delays (sidecar .config.yaml or table)"),
 }
 

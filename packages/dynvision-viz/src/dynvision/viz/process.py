@@ -21,12 +21,14 @@ from dynvision.viz.contract import (
     DataContractError,
     TestResponses,
     check_output_columns,
+    class_names_of,
     first_response_steps,
     iter_test_outputs,
     load_responses,
     load_sidecar,
     read_header,
     sidecar_path,
+    write_sidecar,
 )
 from dynvision.viz.files import atomic_path
 
@@ -283,6 +285,9 @@ def aggregate_tests(
                 bar.update()
     if bar is not None:
         bar.close()
+    names = {tuple(class_names_of(table) or ()) for table, _ in pairs}
+    if len(names) == 1 and () not in names:  # what every test shares and a table cannot hold: the class names
+        write_sidecar(output, {"class_names": list(names.pop())})
     return n_rows
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-PLOT_NAMES = ("responses", "performance", "summary", "training", "weights", "confusion", "unrolling")
+from dynvision.viz.plots import PLOTS
+
+PLOT_NAMES = tuple(PLOTS)
 TEMPLATE_NAME = "figure.rst"
 
 
