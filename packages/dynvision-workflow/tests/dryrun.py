@@ -64,6 +64,7 @@ PATTERNS = {
     "figure": re.compile(
         rf"reports/figures/(?P<experiment>{NAME})/(?P=experiment)_{NAME}{ARGS}_[0-9]+_{NAME}_{STATUS}_{NAME}/{NAME}\.png"
     ),
+    "comparison": re.compile(rf"reports/figures/{NAME}/comparison_{NAME}/{NAME}\.(csv|png|pdf)"),
     "done": re.compile(rf"reports/experiment_{NAME}\.done"),
 }
 """The documented output patterns of the user guide."""

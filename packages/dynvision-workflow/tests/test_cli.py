@@ -18,7 +18,6 @@ SETTINGS = {
     "train-model": {
         "--data-name": "embedded",
         **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("epochs", "learning_rate", "energy_weight")},
-        "--save-every": str(DEFAULTS["save_every"] or 0),
         **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("batch_size", "precision", "devices")},
         "--strategy": DEFAULTS["strategy"],
         "--ratio": str(DEFAULTS["train_ratio"]),
@@ -50,14 +49,14 @@ def command(name: str, *given: str, **changed: str) -> list[str]:
 
 
 def test_the_rules_pass_every_option_of_the_runtime_commands() -> None:
-    """The commands have no defaults but --max-images, and the rules give each one every option."""
+    """The commands have no defaults but --max-images and --save-epoch, and the rules give each one every option."""
     import typer.main
 
     rules = (Path(SNAKEFILE).parent / "snake_runtime.smk").read_text()
     group = typer.main.get_command(app)
     for name in ("init-model", "train-model", "test-model"):
         options = [p for p in group.commands[name].params if p.name != "help"]
-        assert {p.name for p in options if not p.required} <= {"max_images"}, name
+        assert {p.name for p in options if not p.required} <= {"max_images", "save_epoch"}, name
         shell = rules[rules.index(f"{{WORKFLOW_CLI}} {name}") :].split("\n\n")[0]
         for param in options:
             flag = param.opts[0]
@@ -223,6 +222,20 @@ def test_train_model_bad_strategy_is_one_line(tmp_path: Path, data_root: Path) -
     assert not (tmp_path / "out.pt").exists()
 
 
+def test_train_model_refuses_an_epoch_to_save_beyond_its_epochs(tmp_path: Path, data_root: Path) -> None:
+    init = _init_model(tmp_path, data_root)
+    result = runner.invoke(
+        app,
+        command("train-model", "--input", str(init), "--output", str(tmp_path / "m_trained.pt"), "--checkpoint-dir",
+                str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--data-root", str(data_root),
+                "--save-epoch", "1", "--save-epoch", "9"),
+    )  # fmt: skip
+    assert result.exit_code != 0
+    epochs = DEFAULTS["epochs"]
+    assert f"save_epoch=9 is not an epoch of this training (1 to epochs={epochs})" in result.output
+    assert not (tmp_path / "m_trained.pt").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.integration
 def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path) -> None:
@@ -280,6 +293,7 @@ def test_init_train_test_write_the_viz_contract(tmp_path: Path, data_root: Path)
         sidecar = load_sidecar(path)
         assert sidecar["data_args"] == {"tsteps": 4, "stim": 2, "contrast": 0.5}
         assert sidecar["seed"] == "0001" and sidecar["data_group"] == "one" and sidecar["n_timesteps"] == 4
+        assert sidecar["n_classes"] == 10 and sidecar["class_names"][:2] == ["disk", "square"]  # chance 0.1
         dynamics = sidecar["dynamics"]  # resolved from the model's defaults, not only from its file name
         assert dynamics["t_feedforward"] == 2.0 and dynamics["first_response_step"]["V1"] == 1
     assert not list(tmp_path.rglob("*.tmp"))
@@ -292,13 +306,13 @@ def test_an_interrupted_train_model_resumes_from_its_last_checkpoint(
     """What `--rerun-incomplete` relies on: the checkpoints of a run that died survive, and the rerun restores them."""
     import dynvision.models.io
 
-    init = tmp_path / "DyRCNNx2:tsteps=2_0001_embedded_init.pt"
+    init = tmp_path / "DyRCNNx2:tsteps=4_0001_embedded_init.pt"
     common = ["--data-root", str(data_root), "--data-name", "embedded"]
     args = command(
-        "init-model", "--model-name", "DyRCNNx2", "--model-args", ":tsteps=2", "--output", str(init), *common
+        "init-model", "--model-name", "DyRCNNx2", "--model-args", ":tsteps=4", "--output", str(init), *common
     )[1:]
     assert runner.invoke(app, ["init-model", *args]).exit_code == 0
-    trained = tmp_path / "DyRCNNx2:tsteps=2_0001_embedded_trained.pt"
+    trained = tmp_path / "DyRCNNx2:tsteps=4_0001_embedded_trained.pt"
     checkpoints = tmp_path / "checkpoints"
     train = command("train-model", "--input", str(init), "--output", str(trained), "--checkpoint-dir",
                     str(checkpoints), "--log-dir", str(tmp_path / "lightning"), "--epochs", "1", "--batch-size", "16",

@@ -104,6 +104,13 @@ def test_checking_the_shipped_configuration_needs_no_torch(config_dir: Path) -> 
 
 POINT = "at the sweep point {lossrt: 10, rctype: full, "
 BAD_VALUES = [
+    ({"learning_rate": float("inf")}, "config key learning_rate: inf must be a finite number"),
+    ({"energy_weight": float("nan")}, "config key energy_weight: nan must be a finite number"),
+    ({"seed": -1}, "seed -1 is negative; seeds are whole numbers >= 0 such as 0001"),
+    ({"epochs": 2.0}, "config key epochs: 2.0 must be a whole number (write 2, not 2.0)"),
+    ({"test_images": 16.0}, "config key test_images: 16.0 must be a whole number (write 16, not 16.0)"),
+    ({"plots": "[responses,trainig]"}, "unknown plot in plots 'trainig'; valid choices: confusion, performance, "
+     "responses, summary, training, unrolling, weights (did you mean training?)"),
     ({"model_args": "{tau:-1}"}, POINT + "tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
     ({"model_args": "{dt:10,tau:5}"}, "dt=10 > tau=5: alpha=dt/tau must be <= 1"),
     ({"model_args": "{tff:-2}"}, "t_feedforward=-2 is negative; delays must be >= 0 ms"),
@@ -123,7 +130,7 @@ BAD_VALUES = [
     ({"model_args": "{tau:abc}"}, "tau=abc must be a finite number"),
     ({"model_args": "{tbptt:0}"}, "tbptt_steps=0 must be >= 1 or null"),
     ({"model_args": "{rctyp:full}"}, "DyRCNNx4 has no argument 'rctyp' (did you mean rctype?)"),
-    ({"model_args": "{tau:1e400}"}, "tau=inf must be a finite number"),
+    ({"model_args": "{tau:1e400}"}, "config key model_args.tau: inf must be a finite number"),
     ({"model_args": "{tff:10}"}, "its last area first responds at step 20 (tff=10 ms per area, dt=2 ms), after the "
      "last of tsteps=8; raise tsteps or lower tff"),
     ({"model_args": "{normsigma:0}"}, "norm_sigma=0 must be > 0"),
@@ -133,7 +140,7 @@ BAD_VALUES = [
     ({"data_args": "{trialms:8,stimms:2}"}, "the protocol's 4 frames end before the last area of DyRCNNx4 at "
      "{lossrt: 10, rctype: full, tsteps: 8} responds"),
     ({"data_args": "{contrast:[0.5,5.0]}"},
-     "data_args of experiment contrast at the sweep point {contrast: 5, introms: 4, stimms: 16, trialms: 40}: "
+     "data_args of experiment contrast at the sweep point {contrast: 5, introms: 4, stimms: 16, trialms: 60}: "
      "StimulusContrast: "
      "contrast must be between 0 and 1, got 5.0"),
     ({"data_args": "{stimms:5}"}, "stimms=5 ms is not a whole number >= 0 of frames of dt=2 ms"),

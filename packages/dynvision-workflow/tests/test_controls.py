@@ -1,5 +1,6 @@
 """Controls of an experiment: statuses (init, trained, epoch=N) and connections switched off at test time."""
 
+import itertools
 from pathlib import Path
 
 import pandas as pd
@@ -42,20 +43,19 @@ def test_switch_off_settings_are_canonical_and_round_trip_through_file_names() -
 
 def test_statuses_name_the_files_training_writes() -> None:
     assert saved_epochs(10, 3) == [3, 6, 9] and saved_epochs(2, 0) == saved_epochs(2, None) == []
+    assert saved_epochs(10, 3, ["init", "epoch=4", "trained", "epoch=3", "epoch=11"]) == [3, 4, 6, 9]
+    assert saved_epochs(5, 0, ["epoch=1"]) == [1]
     assert status_file("m/X:tau=4_0001_embedded_trained.pt", "epoch=2") == Path("m/X:tau=4_0001_embedded_epoch=2.pt")
     with pytest.raises(ValueError, match=r"^model\.pt does not end in _<status>\.pt"):
         status_file("model.pt", "epoch=1")
-    assert status_refusal("epoch=9", epochs=10, save_every=3) is None
-    assert status_refusal("init", epochs=1, save_every=None) is None
+    assert status_refusal("epoch=9", epochs=10) is None
+    assert status_refusal("init", epochs=1) is None
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"save_every": 0}, "experiment_config.contrast.status: epoch=2 is never saved: save_every is off"),
-        ({"save_every": None}, "epoch=2 is never saved: save_every is off (set save_every: N to keep every N-th"),
-        ({"save_every": 1, "epochs": 1}, "epoch=2 is never saved: training runs epochs=1"),
-        ({"save_every": 3, "epochs": 6}, "epoch=2 is never saved: save_every=3 keeps the multiples of 3 up to 6"),
+        ({"epochs": 1}, "experiment_config.contrast.status: epoch=2 is never saved: training runs epochs=1"),
         ({"save_every": 1, "status": "trainde"}, "'trainde' is unknown (did you mean trained?); valid: init, trained,"),
         ({"save_every": 1, "status": "epoch=0"}, "'epoch=0' is unknown; valid: init, trained, epoch=N (N >= 1)"),
         ({"save_every": 1, "switch_off": "recurence"}, "experiment_config.contrast.switch_off: 'recurence' is unknown "
@@ -93,11 +93,13 @@ def test_tests_and_figures_of_each_status_and_switch_off_setting_have_their_own_
                for variant in ("init", "trained", "epoch=2-norecurrence", "trained-norecurrence-noskip"))  # fmt: skip
     figures = {Path(path).parent for path in plan.figures("contrast")}
     assert len(figures) == 9
-    assert plan.epoch_models() == [plan.paths.model("epoch=2"), plan.paths.model("epoch=4")]
+    # every save_every-th epoch, and the first, which the shipped `response` experiment tests
+    assert plan.epoch_models() == [plan.paths.model(f"epoch={epoch}") for epoch in (1, 2, 4)]
     # an experiment without the keys keeps the guide's names
     config = load_config(config_dir, {"models_dir": str(tmp_path / "models")})
     default = WorkflowPlan(validate_config(config, registries=False))
-    assert default.variants("contrast") == [("trained", "")] and default.epoch_models() == []
+    assert default.variants("contrast") == [("trained", "")]
+    assert default.epoch_models() == [default.paths.model("epoch=1")]
     assert all("_trained_StimulusContrast" in path for path in default.test_files("contrast", key, "all"))
 
 
@@ -107,8 +109,10 @@ def test_an_experiment_on_epochs_and_switched_off_recurrence_plans_the_epoch_fil
                      controls("[init, epoch=1, trained]", "[none, recurrence]"))  # fmt: skip
     assert plan.returncode == 0, plan.stderr
     [trained] = [path for path in plan.outputs_of("train_model") if path.endswith("_trained.pt")]
+    models = [trained, trained.replace("_trained.pt", "_epoch=1.pt"), trained.replace("_trained.pt", "_epoch=2.pt")]
+    metrics = "logs/lightning/" + Path(trained).name.removesuffix("_trained.pt") + "/metrics.csv"
     assert sorted(plan.outputs_of("train_model")) == sorted(
-        [trained, trained.replace("_trained.pt", "_epoch=1.pt"), trained.replace("_trained.pt", "_epoch=2.pt")]
+        [*models, *(model.replace(".pt", ".config.yaml") for model in models), metrics]
     )
     tests = [path for path in plan.outputs_of("test_model") if kind_of(path) == "outputs"]
     variants = {Path(path).name[len(Path(trained).stem) - len("trained") :].split("_")[0] for path in tests}
@@ -122,17 +126,16 @@ def test_an_experiment_on_epochs_and_switched_off_recurrence_plans_the_epoch_fil
     }
     kinds = [kind_of(path) for path in plan.outputs_of("test_model")]
     assert kinds.count("outputs") == kinds.count("responses") == 6
-    assert len(plan.outputs_of("plot")) == 6 and all(kind_of(path) == "figure" for path in plan.outputs_of("plot"))
+    figures = [path for path in plan.outputs_of("plot") if path.endswith(".png")]  # each beside its .pdf
+    assert len(figures) == 6 == len(plan.outputs_of("plot")) / 2 and all(kind_of(path) == "figure" for path in figures)
 
 
 @pytest.mark.integration
 def test_an_epoch_training_will_not_save_fails_before_any_job(tmp_path: Path) -> None:
-    plan = snakemake(tmp_path, "--config", *TINY, "epochs=2", "save_every=2", controls("epoch=1", "none"), dry=False)
+    plan = snakemake(tmp_path, "--config", *TINY, "epochs=2", controls("epoch=3", "none"), dry=False)
     assert plan.returncode != 0
     line = next(line for line in plan.stderr.splitlines() if "invalid configuration" in line)
-    assert line.endswith(
-        "experiment_config.controls.status: epoch=1 is never saved: save_every=2 keeps the multiples of 2 up to 2"
-    )
+    assert line.endswith("experiment_config.controls.status: epoch=3 is never saved: training runs epochs=2")
     assert not plan.rules and not any((tmp_path / name).exists() for name in ("data", "models", "reports", "logs"))
 
 
@@ -144,8 +147,11 @@ def _logits(outputs: Path, models: Path) -> torch.Tensor:
 @pytest.mark.slow
 @pytest.mark.integration
 def test_epochs_and_switched_off_recurrence_run_end_to_end(tmp_path: Path, data_root: Path) -> None:
-    run = snakemake(tmp_path, "--cores", "2", "--config", *TINY, "epochs=2", "save_every=1", f"data_root={data_root}",
-                    controls("[init, epoch=1, trained]", "[none, recurrence]"), dry=False)  # fmt: skip
+    plots = "plots=[responses,training,weights,unrolling,confusion]"  # the figures of other inputs than the table
+    tiny = [arg for arg in TINY if not arg.startswith("plots=")]
+    statuses = controls("[init, epoch=1, trained]", "[none, recurrence]")
+    run = snakemake(tmp_path, "--cores", "2", "--config", *tiny, plots, "epochs=2", "save_every=1",
+                    f"data_root={data_root}", statuses, dry=False)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     models = tmp_path / "models" / "DyRCNNx2"
     [trained] = models.glob("*_trained.pt")
@@ -174,8 +180,16 @@ def test_epochs_and_switched_off_recurrence_run_end_to_end(tmp_path: Path, data_
     assert not torch.equal(logits["init", "none"], logits["epoch=1", "none"])
     assert not torch.equal(logits["epoch=1", "none"], logits["trained", "none"])
 
-    figures = sorted((tmp_path / "reports" / "figures" / "controls").iterdir())
-    assert len(figures) == 6 and all((folder / "responses.png").is_file() for folder in figures)
+    figures = sorted((tmp_path / "reports" / "figures" / "controls").glob("controls_*"))
+    assert len(figures) == 6
+    for folder in figures:  # every plot drawn, the training curve only for models that trained
+        expected = {"responses", "weights", "unrolling", "confusion"}
+        expected |= set() if "_init" in folder.name else {"training"}
+        assert {path.stem for path in folder.glob("*.png")} == expected, folder.name
+    [comparison] = (tmp_path / "reports" / "figures" / "controls").glob("comparison_status-switchoff-*")
+    variants = set(pd.read_csv(comparison / "measures.csv")["variant"])
+    pairs = itertools.product(("init", "epoch=1", "trained"), ("none", "recurrence"))
+    assert variants == {f"status={status}, switch_off={setting}" for status, setting in pairs}
     table = pd.read_csv(figures[0] / "data.csv")
     assert {"status", "switch_off"} <= set(table.columns)
     assert (tmp_path / "reports" / "experiment_controls.done").exists()

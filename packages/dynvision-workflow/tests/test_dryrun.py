@@ -45,12 +45,15 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
         "model_args={rctype:[full,self,depthpointwise,pointdepthwise]}",
     )
     assert plan.returncode == 0, plan.stderr
-    trained = sorted(path for path in plan.outputs_of("train_model"))
+    trained = sorted(path for path in plan.outputs_of("train_model") if path.endswith("_trained.pt"))
     assert trained == sorted(
         f"models/DyRCNNx4/DyRCNNx4:lossrt=10+rctype={rctype}+tsteps=8_0001_embedded_trained.pt"
         for rctype in ("full", "self", "depthpointwise", "pointdepthwise")
     )
     assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 4 * 5  # 4 networks x 5 contrasts
+    comparison = plan.outputs_of("compare_experiment")
+    assert len(comparison) == 6 and all(kind_of(path) == "comparison" for path in comparison)
+    assert comparison[0].startswith("reports/figures/contrast/comparison_rctype-")
 
 
 def test_guide_single_experiment_command(tmp_path: Path) -> None:
@@ -75,7 +78,7 @@ def test_guide_standard_models_on_a_group(tmp_path: Path) -> None:
     assert len(outputs) == 4 * 5  # four models x five contrasts
     for name in ("AlexNet", "CorNetRT", "ResNet18", "DyRCNNx4"):
         assert (
-            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:contrast=0.1+introms=4+stimms=16+trialms=40_shapes_test_outputs.csv"
+            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:contrast=0.05+introms=4+stimms=16+trialms=60_shapes_test_outputs.csv"
             in outputs
         )
     assert "data/interim/embedded/test_shapes/folder.link" in plan.outputs_of("link")
@@ -89,8 +92,9 @@ def test_explicit_guide_paths(tmp_path: Path) -> None:
     plan = snakemake(tmp_path, target, "plot_experiments_on_models", "--config", "experiment=duration")
     assert plan.returncode == 0, plan.stderr
     assert target in plan.outputs
-    assert all(kind_of(path) == "figure" for path in plan.outputs_of("plot"))
-    assert len(plan.outputs_of("plot")) == 3  # responses, performance, summary
+    figures = [path for path in plan.outputs_of("plot") if path.endswith(".png")]
+    assert all(kind_of(path) == "figure" for path in figures) and len(figures) == 3  # responses, performance, summary
+    assert sorted(plan.outputs_of("plot")) == sorted([*figures, *(path[:-4] + ".pdf" for path in figures)])
 
 
 def test_long_arguments_are_hashed(tmp_path: Path) -> None:
@@ -109,7 +113,7 @@ def test_long_arguments_are_hashed(tmp_path: Path) -> None:
     long_args = "{" + ",".join(f"{key}:{value}" for key, value in pairs) + "}"
     plan = snakemake(tmp_path, "--config", "experiment=contrast", f"model_args={long_args}")
     assert plan.returncode == 0, plan.stderr
-    models = plan.outputs_of("init_model")
+    models = [path for path in plan.outputs_of("init_model") if path.endswith(".pt")]
     assert len(models) == 1 and "~" in models[0]
     for path in plan.outputs:
         assert all(len(part.encode()) <= 255 for part in Path(path).parts)
@@ -174,10 +178,8 @@ def test_make_dryrun_unknown_experiment() -> None:
 
     result = subprocess.run(["make", "-s", "dryrun", "EXP=bogus"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode != 0
-    assert (
-        "unknown experiment 'bogus'; valid choices: contrast, duration, interval, noise"
-        in result.stdout + result.stderr
-    )
+    names = sorted(yaml.safe_load((REPO / "configs" / "config_experiments.yaml").read_text())["experiment_config"])
+    assert f"unknown experiment 'bogus'; valid choices: {', '.join(names)}" in result.stdout + result.stderr
 
 
 def test_train_model_command_carries_devices_strategy_and_launcher(tmp_path: Path) -> None:

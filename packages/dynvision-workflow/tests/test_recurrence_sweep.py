@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -34,3 +35,9 @@ def test_a_sweep_over_none_self_and_full_runs_end_to_end(tmp_path: Path, data_ro
         outputs = tmp_path / "reports" / "DyRCNNx2" / f"{test}_test_outputs.csv"
         assert len(outputs.read_text().splitlines()) > 1
     assert (tmp_path / "reports" / "experiment_contrast.done").exists()
+    [comparison] = (tmp_path / "reports" / "figures" / "contrast").glob("comparison_rctype-*")
+    measures = pd.read_csv(comparison / "measures.csv", keep_default_na=False)
+    assert set(measures["variant"]) == set(measures["rctype"]) == {"none", "self", "full"}
+    assert {"peak_response", "onset_latency", "end_accuracy", "time_to_criterion"} <= set(measures["measure"])
+    assert all((comparison / f"comparison{part}.{suffix}").stat().st_size > 0
+               for part in ("", "-courses") for suffix in ("png", "pdf"))  # fmt: skip

@@ -1,6 +1,9 @@
 """The plan turns a config sweep into the documented paths and maps file names back to parameters."""
 
+import re
 from pathlib import Path
+
+import pytest
 
 from dynvision.workflow.config import load_config
 from dynvision.workflow.targets import WorkflowPlan
@@ -22,15 +25,22 @@ def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
     tests = [path for path in inputs if path.endswith("_test_outputs.csv")]
     assert len(tests) == 4 * 5  # four networks x five contrast levels
     model = "DyRCNNx4:lossrt=10+rctype=self+tsteps=8_0002_embedded_trained"
-    stem = f"{model}_StimulusContrast:contrast=0.2+introms=4+stimms=16+trialms=40_all"
+    stem = f"{model}_StimulusContrast:contrast=0.02+introms=4+stimms=16+trialms=60_all"
     assert f"reports/DyRCNNx4/{stem}_test_outputs.csv" in tests
-    figures = [path for path in inputs if path.endswith(".png")]
+    figures = [path for path in inputs if path.endswith(".png") and "/comparison_" not in path]
     assert len(figures) == 4 * len(plan.experiment("contrast")["plots"])
+    sweep = plan.sweep_name("contrast")
+    assert re.fullmatch("rctype-seed-[0-9a-f]{8}", sweep)
+    assert f"reports/figures/contrast/comparison_{sweep}/measures.csv" in inputs
+    assert len(plan.comparison_inputs("contrast", sweep)) == 4
+    with pytest.raises(ValueError, match="is not the sweep of experiment contrast"):
+        plan.comparison_inputs("contrast", "rctype-00000000")
+    assert plan_for(config_dir, tmp_path).comparison_files("contrast") == []  # one network: nothing to compare
 
 
 def test_top_level_data_args_override_every_experiment(config_dir: Path, tmp_path: Path) -> None:
     plan = plan_for(config_dir, tmp_path, data_args="{contrast:[0.5]}")
-    assert plan.data_args("contrast") == [":contrast=0.5+introms=4+stimms=16+trialms=40"]
+    assert plan.data_args("contrast") == [":contrast=0.5+introms=4+stimms=16+trialms=60"]
 
 
 def test_hashed_tokens_map_back(config_dir: Path, tmp_path: Path) -> None:

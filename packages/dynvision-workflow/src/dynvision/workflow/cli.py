@@ -90,7 +90,6 @@ def train_model_command(
     data_name: Annotated[str, typer.Option(help="Dataset to train on.")],
     data_root: DataRoot,
     epochs: Annotated[int, typer.Option(min=1)],
-    save_every: Annotated[int, typer.Option(min=0, help="Also save the model every this many epochs (0: never).")],
     learning_rate: Annotated[float, typer.Option(min=0.0)],
     energy_weight: Annotated[float, typer.Option(min=0.0)],
     batch_size: Annotated[int, typer.Option(min=1)],
@@ -104,6 +103,9 @@ def train_model_command(
     devices: Annotated[str, typer.Option(help="Lightning devices: auto (what SLURM allots) or a count.")],
     strategy: Annotated[str, typer.Option(help="Lightning strategy: auto, ddp, ...")],
     max_images: MaxImages = None,
+    save_epoch: Annotated[
+        list[int] | None, typer.Option(min=1, help="Also save the model after this epoch (repeat for several).")
+    ] = None,
 ) -> None:
     """Train a model file; an interrupted run resumes from its last checkpoint."""
     import torch
@@ -120,7 +122,7 @@ def train_model_command(
             log_dir=log_dir,
             data_root=data_root,
             epochs=epochs,
-            save_every=save_every,
+            save_epochs=save_epoch or [],
             learning_rate=learning_rate,
             energy_weight=energy_weight,
             batch_size=batch_size,

@@ -77,6 +77,8 @@ def format_seed(seed: Any) -> str:
     if isinstance(seed, bool) or not isinstance(seed, (int, str)):
         raise ConfigError(f"seed {seed!r} is not a number such as 0001")
     if isinstance(seed, int):
+        if seed < 0:
+            raise ConfigError(f"seed {seed} is negative; seeds are whole numbers >= 0 such as 0001")
         return f"{seed:0{SEED_DIGITS}d}"
     if not seed.isdigit():
         raise ConfigError(f"seed {seed!r} is not a number such as 0001")

@@ -1,8 +1,9 @@
 """What an experiment tests of each network: its status (``init``, ``trained``, ``epoch=N``) and the connections
 switched off, as the config writes them; their file-name forms are in :mod:`dynvision.workflow.paths`.
 
-Torch-free, so that the configuration is checked before any job: an ``epoch=N`` that training will not save and
-an unknown part are refused with one line saying why.
+Torch-free, so that the configuration is checked before any job: an ``epoch=N`` beyond the training's epochs and
+an unknown part are refused with one line saying why. Training keeps the model of every epoch an experiment
+tests, and every ``save_every``-th one besides.
 """
 
 from __future__ import annotations
@@ -24,24 +25,26 @@ def epoch_status(epoch: int) -> str:
     return f"epoch={epoch}"
 
 
-def saved_epochs(epochs: int, save_every: int | None) -> list[int]:
-    """The epochs after which training saves the network: the multiples of ``save_every`` (0 or None: none)."""
-    return list(range(save_every, epochs + 1, save_every)) if save_every else []
+def status_epoch(status: str) -> int | None:
+    """N of a status ``epoch=N`` (None for ``init`` and ``trained``)."""
+    return int(status.removeprefix("epoch=")) if status.startswith("epoch=") else None
 
 
-def status_refusal(status: str, epochs: int, save_every: int | None) -> str | None:
+def saved_epochs(epochs: int, save_every: int | None, statuses: Iterable[str] = ()) -> list[int]:
+    """The epochs after which training saves the network: the multiples of ``save_every`` (0 or None: none) and
+    every epoch a status of ``statuses`` tests (``epoch=N``), up to ``epochs``."""
+    every = set(range(save_every, epochs + 1, save_every)) if save_every else set()
+    tested = {status_epoch(str(status)) for status in statuses} - {None}
+    return sorted(every | {epoch for epoch in tested if epoch <= epochs})
+
+
+def status_refusal(status: str, epochs: int) -> str | None:
     """Why no model file of ``status`` will exist (None: it will)."""
     if not re.fullmatch(STATUS_PATTERN, status):
         return f"{status!r} is unknown{closest(status, ['init', 'trained'])}; valid: init, trained, epoch=N (N >= 1)"
-    if not status.startswith("epoch="):
-        return None
-    epoch = int(status.removeprefix("epoch="))
-    if not save_every:
-        return f"{status} is never saved: save_every is off (set save_every: N to keep every N-th epoch)"
-    if epoch > epochs:
+    epoch = status_epoch(status)
+    if epoch is not None and epoch > epochs:
         return f"{status} is never saved: training runs epochs={epochs}"
-    if epoch % save_every:
-        return f"{status} is never saved: save_every={save_every} keeps the multiples of {save_every} up to {epochs}"
     return None
 
 

@@ -14,9 +14,12 @@ from typing import Any
 
 from dynvision.data.layout import LINK_MARKER
 from dynvision.models.ablation import PARTS
+from dynvision.viz.compare import COMPARISON_FILES
 
 HASHED_ARGS_FOLDER = "hashed_args"
 
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9.\-]*"
+"""A name in a file name (model, dataset, loader, group, experiment, plot): no ``_``, which separates the parts."""
 MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}"
 """One network of a sweep; its files add ``_{status}``."""
 STATUS_PATTERN = r"init|trained|epoch=[1-9][0-9]*"
@@ -25,6 +28,9 @@ TEST_STEM = MODEL_STEM + "_{status}{switch_off}_{data_loader}{data_args}_{data_g
 """One test of one network: a data loader with its arguments on a class group, some connections switched off."""
 FIGURE_STEM = "{experiment}_" + MODEL_STEM + "_{status}{switch_off}_{data_group}"
 """The figures of one experiment for one network, status, switch-off setting and group."""
+COMPARISON_STEM = "comparison_{sweep}"
+"""The comparison of every network of an experiment's sweep; ``{sweep}`` names the swept keys and a hash of the
+networks (``rctype-1f3a9c0e``), so two sweeps never share a folder."""
 SWITCH_OFF_PATTERN = "".join(f"(?:-no{part})?" for part in PARTS)
 """``{switch_off}`` of test and figure names: ``-no<part>`` per part switched off, in the order of ``PARTS``."""
 
@@ -117,8 +123,16 @@ class ProjectPaths:
         """The tidy table of all levels of an experiment that every plot of the folder is drawn from."""
         return str(Path(self.figure_folder()) / "data.csv")
 
-    def figure(self) -> str:
-        return str(Path(self.figure_folder()) / "{plot}.png")
+    def figure(self, suffix: str = ".png") -> str:
+        """One plot of a figure folder: the PNG (what the report shows) or its vector copy (``.pdf``)."""
+        return str(Path(self.figure_folder()) / f"{{plot}}{suffix}")
+
+    def comparison_folder(self) -> str:
+        return str(self.figures / "{experiment}" / COMPARISON_STEM)
+
+    def comparison_files(self) -> list[str]:
+        """What `dynvision-viz compare` writes into a comparison folder."""
+        return [str(Path(self.comparison_folder()) / name) for name in COMPARISON_FILES]
 
     def experiment_done(self) -> str:
         return str(self.reports / "experiment_{experiment}.done")
@@ -131,8 +145,12 @@ class ProjectPaths:
         return str(self.models / "{model_name}" / "checkpoints" / MODEL_STEM)
 
     def training_logs(self) -> str:
-        """Lightning's metrics of one training run."""
+        """Lightning's log folder of one training run."""
         return str(self.logs / "lightning" / MODEL_STEM)
+
+    def training_metrics(self) -> str:
+        """The metrics per epoch of one training run (what the training figure draws)."""
+        return str(Path(self.training_logs()) / "metrics.csv")
 
     def log(self, rule: str, stem: str) -> str:
         """The log file of one job of ``rule``; ``stem`` is the pattern of its wildcards."""

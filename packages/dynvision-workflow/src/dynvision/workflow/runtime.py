@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dynvision.viz.contract import OUTPUT_COLUMNS
-from dynvision.workflow.controls import epoch_status, saved_epochs, switch_off_parts, switch_off_setting
+from dynvision.workflow.controls import epoch_status, switch_off_parts, switch_off_setting
 from dynvision.workflow.files import atomic_path
 from dynvision.workflow.paths import sidecar, status_file
 from dynvision.workflow.records import write_yaml
@@ -149,7 +149,7 @@ def train_model_file(
     log_dir: str | os.PathLike,
     data_root: str | os.PathLike | None,
     epochs: int,
-    save_every: int,
+    save_epochs: list[int],
     learning_rate: float,
     energy_weight: float,
     batch_size: int,
@@ -165,7 +165,7 @@ def train_model_file(
 ) -> dict[str, Any]:
     """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``.
 
-    Every ``save_every`` epochs (0: never) the model is also saved as status ``epoch=N``, named like ``output``
+    After each epoch N of ``save_epochs`` the model is also saved as status ``epoch=N``, named like ``output``
     with ``epoch=N`` for ``trained`` (:func:`~dynvision.workflow.paths.status_file`). Those files wait in the
     checkpoint folder until training ends: a resumed run (whose outputs Snakemake has removed) keeps the
     epochs before the interruption. ``devices``/``strategy`` go to Lightning (DDP: one such process per GPU,
@@ -177,7 +177,7 @@ def train_model_file(
     from dynvision.data.batches import build_dataloader
     from dynvision.models.io import load_model_file
     from dynvision.models.training import train
-    from dynvision.workflow.epochs import SaveEveryEpochs
+    from dynvision.workflow.epochs import SaveEpochs
 
     model, record = load_model_file(input_path)
     seed = str(record["seed"])
@@ -189,7 +189,10 @@ def train_model_file(
         "chance": round(1 / model.n_classes, 4),
     }
     staged = Path(checkpoint_dir) / "epochs"
-    epoch_files = {epoch: status_file(output, epoch_status(epoch)) for epoch in saved_epochs(epochs, save_every)}
+    beyond = [epoch for epoch in save_epochs if not 1 <= epoch <= epochs]
+    if beyond:
+        raise ValueError(f"save_epoch={beyond[0]} is not an epoch of this training (1 to epochs={epochs})")
+    epoch_files = {epoch: status_file(output, epoch_status(epoch)) for epoch in save_epochs}
 
     def save_epoch(net: nn.Module, epoch: int) -> None:
         extra = {**summary, "status": epoch_status(epoch), "epochs": epoch}
@@ -221,7 +224,7 @@ def train_model_file(
         energy_weight=energy_weight,
         devices=devices,
         strategy=strategy,
-        callbacks=[SaveEveryEpochs(save_every, save_epoch)] if save_every else [],
+        callbacks=[SaveEpochs(epoch_files, save_epoch)],
     )
     if getattr(rank_zero_only, "rank", 0) != 0:
         return {}
@@ -278,6 +281,18 @@ def _layer_statistics(recorded: torch.Tensor, record: str) -> tuple[torch.Tensor
         return recorded[..., 0], recorded[..., 1]
     flat = recorded.abs().flatten(start_dim=2)
     return flat.mean(dim=2), recorded.flatten(start_dim=2).std(dim=2)
+
+
+def _class_names(data_name: str, data_root: str | os.PathLike, n_classes: int) -> list[str] | None:
+    """The names of the read-out's classes in label order (figures label classes by them); None where the
+    dataset does not name as many classes as the read-out has."""
+    from dynvision.data.layout import class_names
+
+    try:
+        names = class_names(data_name, data_root)
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+    return names if len(names) == n_classes else None
 
 
 def evaluate_model(
@@ -382,6 +397,8 @@ def evaluate_model(
         "switch_off": switch_off_setting(parts),
         "dt": float(model.dt),
         "n_timesteps": int(responses["labels"].shape[1]),
+        "n_classes": int(responses["logits"].shape[-1]),
+        "class_names": _class_names(data_name, data_root, int(responses["logits"].shape[-1])),
         "settled": settled(decay),
         "blank_decay": {area: round(value, 6) for area, value in decay.items()},
         "dynamics": _dynamics(model),

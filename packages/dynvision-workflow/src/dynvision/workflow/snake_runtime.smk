@@ -31,6 +31,7 @@ rule init_model:
         index=plan.index_input("model_args"),
     output:
         model_state=project_paths.model("init"),
+        model_config=sidecar(project_paths.model("init")),
     params:
         model_args=lambda w: plan.args_text(w.model_args),
         data_root=DATA.root,
@@ -44,20 +45,23 @@ rule init_model:
 
 
 rule train_model:
-    """Train an initialised model, saving it every save_every epochs; an interrupted run resumes from its last
-    checkpoint (--rerun-incomplete)."""
+    """Train an initialised model, saving it after the epochs experiments test and every save_every-th; an
+    interrupted run resumes from its last checkpoint (--rerun-incomplete)."""
     input:
         model_state=project_paths.model("init"),
         dataset=training_data,
     output:
         model_state=project_paths.model("trained"),
+        model_config=sidecar(project_paths.model("trained")),
         epoch_states=plan.epoch_models(),
+        epoch_configs=[sidecar(model) for model in plan.epoch_models()],
+        metrics=project_paths.training_metrics(),
     params:
         data_root=DATA.root,
         checkpoint_dir=project_paths.checkpoints(),  # a pattern: Snakemake fills in the wildcards
         log_dir=project_paths.training_logs(),
         epochs=config["epochs"],
-        save_every=config["save_every"] or 0,
+        save_epochs=" ".join(f"--save-epoch {epoch}" for epoch in plan.saved_epochs()),
         learning_rate=config["learning_rate"],
         energy_weight=config["energy_weight"],
         batch_size=batch_size(config),
@@ -84,7 +88,7 @@ rule train_model:
     shell:
         "{params.launcher} {WORKFLOW_CLI} train-model --input {input.model_state:q} --output {output.model_state:q} "
         "--data-name {wildcards.data_name:q} --data-root {params.data_root:q} --epochs {params.epochs} "
-        "--save-every {params.save_every} --learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
+        "{params.save_epochs} --learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
         "--batch-size {params.batch_size} --precision {params.precision:q} {params.ffcv} {params.progress} "
         "--ratio {params.ratio} --augmentation {params.augmentation:q} --num-workers {params.num_workers} "
         "{params.max_images} --threads {threads} --devices {params.devices:q} --strategy {params.strategy:q} "

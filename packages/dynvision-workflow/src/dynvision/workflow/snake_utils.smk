@@ -14,7 +14,7 @@ from dynvision.workflow.arguments import ARGS_PATTERN
 from dynvision.workflow.config import ConfigError, load_config
 from dynvision.workflow.environment import batch_size, progress_bar
 from dynvision.workflow.names import TOKEN_PATTERN
-from dynvision.workflow.paths import STATUS_PATTERN, SWITCH_OFF_PATTERN
+from dynvision.workflow.paths import NAME_PATTERN, STATUS_PATTERN, SWITCH_OFF_PATTERN
 from dynvision.workflow.targets import WorkflowPlan
 from dynvision.workflow.validation import validate_config
 
@@ -61,7 +61,7 @@ def scaled(name, key):
     return lambda wildcards, attempt: base * attempt
 
 
-NAME = r"[A-Za-z0-9][A-Za-z0-9.\-]*"
+NAME = NAME_PATTERN
 ARGS = rf"(?:{ARGS_PATTERN}|{TOKEN_PATTERN})"
 
 
@@ -78,4 +78,5 @@ wildcard_constraints:
     switch_off=SWITCH_OFF_PATTERN,
     experiment=NAME,
     plot=NAME,
+    sweep=NAME,
     token=TOKEN_PATTERN,

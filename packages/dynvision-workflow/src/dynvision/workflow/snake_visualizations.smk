@@ -1,7 +1,7 @@
 """Figures: dynvision-viz turns the test outputs of an experiment into tidy tables and plots."""
 
 from dynvision.viz.report import caption_template_path
-from dynvision.workflow.paths import FIGURE_STEM
+from dynvision.workflow.paths import COMPARISON_STEM, FIGURE_STEM
 
 CAPTION = caption_template_path()  # dynvision-viz's scientific caption of each plot, chosen by the plot wildcard
 
@@ -22,11 +22,12 @@ rule process_experiment:
 
 
 rule plot:
-    """Draw one plot of an experiment for one model."""
+    """Draw one plot of an experiment for one model (from its table, or its model file, sidecar or training log)."""
     input:
-        project_paths.figure_data(),
+        lambda w: plan.plot_input(dict(w)),
     output:
-        report(
+        vector=project_paths.figure(".pdf"),
+        png=report(
             project_paths.figure(),
             caption=CAPTION,
             category="{experiment}",
@@ -45,4 +46,21 @@ rule plot:
         project_paths.log("plot", FIGURE_STEM + "_{plot}"),
     shell:
         "{VIZ_CLI} plot {wildcards.plot:q} --parameter {params.parameter:q} "
-        "--input {input:q} --output {output:q} > {log:q} 2>&1"
+        "--input {input:q} --output {output.png:q} --output {output.vector:q} > {log:q} 2>&1"
+
+
+rule compare_experiment:
+    """Overlay every network of an experiment's sweep: each measure with a bootstrap interval, and the figures."""
+    input:
+        lambda w: plan.comparison_inputs(w.experiment, w.sweep),
+    output:
+        project_paths.comparison_files(),
+    params:
+        parameter=lambda w: plan.experiment(w.experiment).get("parameter", ""),
+        folder=project_paths.comparison_folder(),
+        bootstrap=config["bootstrap"],
+    log:
+        project_paths.log("compare_experiment", "{experiment}_" + COMPARISON_STEM),
+    shell:
+        "{VIZ_CLI} compare --parameter {params.parameter:q} --output-dir {params.folder:q} "
+        "--bootstrap {params.bootstrap} --input {input:q} > {log:q} 2>&1"

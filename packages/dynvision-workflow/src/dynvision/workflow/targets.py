@@ -6,6 +6,7 @@ file name, so the sweep logic lives (and is tested) here rather than in lambdas 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -16,7 +17,17 @@ from dynvision.workflow.arguments import args_product, decode_args, model_args_c
 from dynvision.workflow.config import as_list
 from dynvision.workflow.controls import DEFAULT_STATUS, NO_SWITCH_OFF, epoch_status, saved_epochs, switch_off_parts
 from dynvision.workflow.names import TOKEN_PATTERN, ArgsIndex, check_name_length, name_max
-from dynvision.workflow.paths import FIGURE_STEM, HASHED_ARGS_FOLDER, TEST_STEM, ProjectPaths, switch_off_tag
+from dynvision.workflow.paths import (
+    FIGURE_STEM,
+    HASHED_ARGS_FOLDER,
+    TEST_STEM,
+    ProjectPaths,
+    sidecar,
+    switch_off_tag,
+)
+
+SWEEP_KEYS = {"model_name": "model", "seed": "seed", "data_name": "data", "data_group": "group"}
+"""How a swept top-level key is named in a comparison folder (``_`` separates the parts of file names)."""
 
 
 @dataclass(frozen=True)
@@ -121,9 +132,18 @@ class WorkflowPlan:
         return self.paths.model().format(status=status, **vars(key))
 
     def epoch_models(self) -> list[str]:
-        """Patterns of the model files training saves along the way (``epoch=N`` every ``save_every`` epochs)."""
-        epochs = saved_epochs(self.config["epochs"], self.config.get("save_every"))
-        return [self.paths.model(epoch_status(epoch)) for epoch in epochs]
+        """Patterns of the model files training saves along the way (:meth:`saved_epochs`)."""
+        return [self.paths.model(epoch_status(epoch)) for epoch in self.saved_epochs()]
+
+    def saved_epochs(self) -> list[int]:
+        """The epochs training saves: every ``save_every``-th and every one an experiment of the config tests
+        (all experiments, so that the model files do not depend on which of them runs)."""
+        statuses = [
+            status
+            for experiment in self.config["experiment_config"].values()
+            for status in as_list(experiment.get("status", DEFAULT_STATUS))
+        ]
+        return saved_epochs(self.config["epochs"], self.config.get("save_every"), statuses)
 
     def test_files(
         self,
@@ -157,8 +177,17 @@ class WorkflowPlan:
         check_name_length(FIGURE_STEM.format(**fields), self.limit)
         return self.paths.figure_folder().format(**fields)
 
+    def figure_folders(self, experiment: str) -> list[str]:
+        """The figure folder of every network, group, status and switch-off setting of an experiment's sweep."""
+        return [
+            self.figure_folder(experiment, key, group, status, tag)
+            for key in self.models()
+            for group in self.groups()
+            for status, tag in self.variants(experiment)
+        ]
+
     def figures(self, experiment: str) -> list[str]:
-        """Every figure of an experiment over the sweep."""
+        """Every figure of an experiment over the sweep (``training`` only in the folders of models that trained)."""
         plots = self.experiment(experiment)["plots"]
         return [
             f"{self.figure_folder(experiment, key, group, status, tag)}/{plot}.png"
@@ -166,14 +195,59 @@ class WorkflowPlan:
             for group in self.groups()
             for status, tag in self.variants(experiment)
             for plot in plots
+            if not (plot == "training" and status == "init")
         ]
 
+    def plot_input(self, fields: dict[str, str]) -> str:
+        """The file one plot of a figure folder is drawn from: the model's training metrics (``training``), its
+        file of the folder's status (``weights``) or that file's sidecar (``unrolling``), else the folder's table."""
+        key = ModelKey(fields["model_name"], fields["model_args"], fields["seed"], fields["data_name"])
+        if fields["plot"] == "training":
+            return self.paths.training_metrics().format(**vars(key))
+        if fields["plot"] in ("weights", "unrolling"):
+            model = self.model_file(key, fields["status"])
+            return model if fields["plot"] == "weights" else str(sidecar(model))
+        return self.paths.figure_data().format(**fields)
+
+    def sweep_name(self, experiment: str) -> str | None:
+        """The ``{sweep}`` of an experiment's comparison: the swept keys and a hash of its figure folders (None
+        when the sweep holds one figure folder, which leaves nothing to compare)."""
+        folders = self.figure_folders(experiment)
+        if len(folders) < 2:
+            return None
+        settings = self.experiment(experiment)
+        arguments = self.config.get("model_args") or {}
+        swept = [
+            *(["model"] if len(as_list(self.config["model_name"])) > 1 else []),
+            *(key for key, value in arguments.items() if isinstance(value, list) and len(value) > 1),
+            *(name for key, name in SWEEP_KEYS.items() if key != "model_name" and len(as_list(self.config[key])) > 1),
+            *(name for name in ("status", "switch_off") if len(settings[name]) > 1),
+        ]
+        digest = hashlib.sha1("\n".join(sorted(folders)).encode()).hexdigest()[:8]
+        return "-".join([*(name.replace("_", "") for name in swept), digest])
+
+    def comparison_files(self, experiment: str) -> list[str]:
+        """The files of an experiment's comparison (none when its sweep holds one figure folder)."""
+        sweep = self.sweep_name(experiment)
+        if sweep is None:
+            return []
+        return [pattern.format(experiment=experiment, sweep=sweep) for pattern in self.paths.comparison_files()]
+
+    def comparison_inputs(self, experiment: str, sweep: str) -> list[str]:
+        """The tidy table of every figure folder a comparison overlays."""
+        if sweep != self.sweep_name(experiment):
+            raise ValueError(
+                f"comparison_{sweep} is not the sweep of experiment {experiment} in this configuration "
+                f"(that is comparison_{self.sweep_name(experiment)})"
+            )
+        return [f"{folder}/data.csv" for folder in self.figure_folders(experiment)]
+
     def experiment_inputs(self, experiment: str) -> list[str]:
-        """What ``reports/experiment_{experiment}.done`` stands for: all tests and figures."""
+        """What ``reports/experiment_{experiment}.done`` stands for: all tests, figures and the comparison."""
         tests = [
             file for key in self.models() for group in self.groups() for file in self.test_files(experiment, key, group)
         ]
-        return tests + self.figures(experiment)
+        return tests + self.figures(experiment) + self.comparison_files(experiment)
 
     def done_files(self, experiments: list[str]) -> list[str]:
         return [self.paths.experiment_done().format(experiment=name) for name in experiments]

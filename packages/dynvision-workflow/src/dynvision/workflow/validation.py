@@ -9,6 +9,9 @@ registries (models, datasets, groups, stimuli).
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from dynvision.models import grammar, spec
 from dynvision.workflow.arguments import ArgumentError, args_product, decode_args, model_args_canonical
 from dynvision.workflow.config import ConfigError, as_list
 from dynvision.workflow.controls import DEFAULT_STATUS, NO_SWITCH_OFF, status_refusal, switch_off_parts
+from dynvision.workflow.paths import NAME_PATTERN
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.yaml"
 
@@ -47,12 +51,33 @@ def validate_schema(config: dict[str, Any], schema: dict[str, Any]) -> None:
     """The most relevant schema violation as one line (where in the config, and what is wrong)."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _strict_validator()(schema)
     best = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if best is not None:
         where = ".".join(str(part) for part in best.absolute_path) or "config"
         message = best.message if len(best.message) < 200 else best.message[:200] + "..."
+        if isinstance(best.instance, float) and not math.isfinite(best.instance):
+            message = f"{best.instance!r} must be a finite number"
+        elif isinstance(best.instance, float) and best.instance.is_integer() and "integer" in str(best.validator_value):
+            message = f"{best.instance!r} must be a whole number (write {int(best.instance)}, not {best.instance!r})"
         raise ConfigError(f"config key {where}: {message}")
+
+
+@functools.cache
+def _strict_validator() -> Any:
+    """The schema's validator with integers that are ints and numbers that are finite: jsonschema counts 32.0 as
+    an integer (which the commands would read as a float or truncate) and inf or nan as numbers."""
+    import jsonschema
+
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
+            "number": lambda _, value: (
+                isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            ),
+        }
+    )
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=checker)
 
 
 def _check(kind: str, values: Iterable[Any], valid: Iterable[str]) -> None:
@@ -95,11 +120,11 @@ def _check_groups(config: dict[str, Any]) -> None:
 
 
 def check_experiment_controls(config: dict[str, Any]) -> None:
-    """Every experiment's statuses must be model files training writes (``epoch=N``: a multiple of
-    ``save_every`` up to ``epochs``), and its switch_off settings name known parts."""
+    """Every experiment's statuses must be model files training writes (``epoch=N``: N up to ``epochs``), and
+    its switch_off settings name known parts."""
     for name, experiment in config["experiment_config"].items():
         for status in as_list(experiment.get("status", DEFAULT_STATUS)):
-            reason = status_refusal(str(status), config["epochs"], config["save_every"])
+            reason = status_refusal(str(status), config["epochs"])
             if reason:
                 raise ConfigError(f"experiment_config.{name}.status: {reason}")
         for setting in as_list(experiment.get("switch_off", NO_SWITCH_OFF)):
@@ -107,6 +132,15 @@ def check_experiment_controls(config: dict[str, Any]) -> None:
                 switch_off_parts(str(setting))
             except ValueError as error:
                 raise ConfigError(f"experiment_config.{name}.switch_off: {error}") from None
+
+
+def check_plots(config: dict[str, Any]) -> None:
+    """Every plot of every experiment must be a dynvision-viz plot."""
+    from dynvision.viz.plots import PLOTS
+
+    _check("plot in plots", config["plots"], PLOTS)
+    for name, experiment in config["experiment_config"].items():
+        _check(f"plot in experiment_config.{name}.plots", experiment.get("plots", []), PLOTS)
 
 
 def point_text(encoded: str) -> str:
@@ -145,13 +179,11 @@ def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[tuple
             if entry is None:
                 continue
             kwargs = spec.map_arguments(model_name, arguments, valid)
-            last = spec.first_response_steps(dynamics, entry.n_areas(kwargs, dynamics))[-1]
-            if last >= dynamics.n_timesteps:
-                tff, dt = (grammar.format_value(v) for v in (dynamics.t_feedforward, dynamics.dt))
-                raise ConfigError(
-                    f"{where}: its last area first responds at step {last} (tff={tff} ms per area, dt={dt} ms), "
-                    f"after the last of tsteps={dynamics.n_timesteps}; raise tsteps or lower tff"
-                )
+            n_areas = entry.n_areas(kwargs, dynamics)
+            refusal = spec.late_response_refusal(dynamics, n_areas)
+            if refusal:
+                raise ConfigError(f"{where}: {refusal}")
+            last = spec.first_response_steps(dynamics, n_areas)[-1]
             latest = max(latest, (last, f"{model_name} at {point_text(encoded)}"))
     return latest, dts
 
@@ -207,8 +239,12 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
     check_keys(config, schema)
     validate_schema(config, schema)
     experiments = config["experiment_config"]
+    for name in experiments:
+        if not re.fullmatch(NAME_PATTERN, str(name)):
+            raise ConfigError(f"experiment name {name!r} is not a file-name part: use letters, digits, '.' and '-'")
     _check("experiment", as_list(config["experiment"]), experiments)
     check_experiment_controls(config)
+    check_plots(config)
     for name, experiment in experiments.items():
         data_args = experiment.get("data_args") or {}
         if isinstance(data_args, dict) and isinstance(config.get("data_args"), dict):
