@@ -109,8 +109,8 @@ BAD_VALUES = [
     ({"seed": -1}, "seed -1 is negative; seeds are whole numbers >= 0 such as 0001"),
     ({"epochs": 2.0}, "config key epochs: 2.0 must be a whole number (write 2, not 2.0)"),
     ({"test_images": 16.0}, "config key test_images: 16.0 must be a whole number (write 16, not 16.0)"),
-    ({"plots": "[responses,trainig]"}, "unknown plot in plots 'trainig'; valid choices: confusion, performance, "
-     "responses, summary, training, unrolling, weights (did you mean training?)"),
+    ({"plots": "[responses,trainig]"}, "unknown plot in plots 'trainig'; valid choices: confusion, latency, "
+     "performance, responses, summary, training, unrolling, weights (did you mean training?)"),
     ({"model_args": "{tau:-1}"}, POINT + "tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
     ({"model_args": "{dt:10,tau:5}"}, "dt=10 > tau=5: alpha=dt/tau must be <= 1"),
     ({"model_args": "{tff:-2}"}, "t_feedforward=-2 is negative; delays must be >= 0 ms"),

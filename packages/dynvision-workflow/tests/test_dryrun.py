@@ -202,6 +202,15 @@ def test_train_model_command_carries_devices_strategy_and_launcher(tmp_path: Pat
     assert "--devices 2 --strategy ddp " in command
 
 
+def test_a_launcher_resource_cannot_put_another_command_into_the_shell(tmp_path: Path) -> None:
+    injected = snakemake(tmp_path, "-p", "reports/experiment_contrast.done", "--set-resources",
+                         "train_model:mpi='touch pwned;'")  # fmt: skip
+    assert injected.returncode != 0
+    message = "resource mpi='touch pwned;' must start with a launcher; valid choices: srun, mpirun, mpiexec, torchrun"
+    assert message in injected.stdout + injected.stderr
+    assert not (tmp_path / "pwned").exists()
+
+
 @pytest.mark.parametrize(("assignment", "message"), [("devices=0", "devices"), ("strategy=dd;p", "strategy")])
 def test_bad_devices_or_strategy_fail_before_any_job(tmp_path: Path, assignment: str, message: str) -> None:
     plan = snakemake(tmp_path, "--config", assignment, dry=False)

@@ -4,6 +4,7 @@ Every path comes from `project_paths` (dynvision.workflow.paths), the one place 
 """
 
 from dynvision.workflow.controls import switch_off_setting
+from dynvision.workflow.launcher import launcher_prefix
 from dynvision.workflow.paths import MODEL_STEM, TEST_STEM, sidecar, tag_parts
 from dynvision.workflow.records import write_yaml
 
@@ -74,8 +75,9 @@ rule train_model:
         max_images=option("--max-images", config["train_images"]),
         devices=config["devices"],
         strategy=config["strategy"],
-        # srun starting one process per GPU when the cluster profile asks for several (resource mpi), else empty.
-        launcher=lambda wildcards, resources: resources.get("mpi", ""),
+        # srun starting one process per GPU when the cluster profile asks for several (resource mpi), else empty;
+        # only a known launcher, every word quoted (dynvision.workflow.launcher).
+        launcher=lambda wildcards, resources: launcher_prefix(resources.get("mpi", "")),
     log:
         project_paths.log("train_model", MODEL_STEM),
     benchmark:
