@@ -148,6 +148,8 @@ def test_dag_and_forcerun(tmp_path: Path) -> None:
         ("model_args={tau:-1}", "sweep point {lossrt: 10, rctype: full, tau: -1, tsteps: 8}: tau=-1 must be > 0 ms"),
         ("model_args={tsteps:[8,2.5]}", "n_timesteps=2.5 must be an integer"),
         ("learning_rte=0.1", "unknown config key 'learning_rte' (did you mean learning_rate?)"),
+        ("models_dir=../../elsewhere", "config key models_dir: '../../elsewhere' lies outside the project folder "),
+        ("reports_dir=/tmp", "or set outputs_outside_project=true"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path: Path, assignment: str, message: str) -> None:
@@ -157,6 +159,13 @@ def test_bad_config_fails_before_any_job(tmp_path: Path, assignment: str, messag
     assert next(line for line in plan.stderr.splitlines() if "invalid configuration" in line).count(message) == 1
     assert not plan.rules
     assert not any((tmp_path / name).exists() for name in ("data", "models", "reports", "logs"))
+
+
+def test_outputs_outside_the_project_when_allowed(tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-models"
+    plan = snakemake(tmp_path, "--config", f"models_dir={outside}", "outputs_outside_project=true")
+    assert plan.returncode == 0, plan.stderr
+    assert any(output.startswith(str(outside)) for output in plan.outputs)
 
 
 @pytest.mark.parametrize("experiment", ["interval"])

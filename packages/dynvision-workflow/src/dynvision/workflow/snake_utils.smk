@@ -16,13 +16,14 @@ from dynvision.workflow.environment import batch_size, progress_bar
 from dynvision.workflow.names import TOKEN_PATTERN
 from dynvision.workflow.paths import NAME_PATTERN, STATUS_PATTERN, SWITCH_OFF_PATTERN
 from dynvision.workflow.targets import WorkflowPlan
-from dynvision.workflow.validation import validate_config
+from dynvision.workflow.validation import check_output_folders, validate_config
 
 _overrides = {key: value for key, value in config.items() if key != "config_dir"}
 try:
     # Jobs that Snakemake runs as their own process (on SLURM) skip the registry checks (and importing torch for
     # them): the main process has checked the same configuration before it submitted any job.
     _merged = validate_config(load_config(config.get("config_dir"), _overrides), registries=workflow.is_main_process)
+    check_output_folders(_merged, Path.cwd())
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
 config.clear()

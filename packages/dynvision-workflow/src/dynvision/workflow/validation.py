@@ -224,6 +224,24 @@ def sweep_args(args: Any, what: str, *, canonical: bool = False) -> list[str]:
         raise ConfigError(f"{what}: {error}") from None
 
 
+OUTPUT_FOLDERS = ("models_dir", "reports_dir", "logs_dir")
+
+
+def check_output_folders(config: Mapping[str, Any], project: Path) -> None:
+    """Outputs stay inside the project folder (the workflow's working directory) unless
+    ``outputs_outside_project`` allows otherwise: a mistyped ``../..`` must not scatter files elsewhere."""
+    if config.get("outputs_outside_project"):
+        return
+    root = project.resolve()
+    for key in OUTPUT_FOLDERS:
+        folder = (root / str(config[key])).resolve()
+        if not folder.is_relative_to(root):
+            raise ConfigError(
+                f"config key {key}: {config[key]!r} lies outside the project folder {root}; use a folder inside it "
+                "or set outputs_outside_project=true"
+            )
+
+
 def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[str, Any]:
     """Validate ``config`` and return it.
 
