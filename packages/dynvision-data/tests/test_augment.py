@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from dynvision.data.augment import AUGMENTATIONS, augment, epoch_generator, horizontal_flip
+from dynvision.data.augment import AUGMENTATIONS, augment, horizontal_flip
 from dynvision.data.batches import build_dataloader
+from dynvision.data.epochs import epoch_generator
 from dynvision.data.registry import get_dataset_info
 
 

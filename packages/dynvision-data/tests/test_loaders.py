@@ -59,6 +59,28 @@ def test_shuffle_is_seeded(embedded_root):
     assert not torch.equal(order(1), order(2))
 
 
+@pytest.mark.parametrize("augmentation", ["none", "strong"])
+def test_the_order_of_each_epoch_is_a_function_of_seed_and_epoch(embedded_root, augmentation):
+    """A resumed run sets the epoch and must see what an uninterrupted run sees in that epoch."""
+
+    def loader():
+        kwargs = {"data_root": embedded_root, "batch_size": 32, "seed": 3, "augmentation": augmentation}
+        return build_dataloader("embedded", "train", **kwargs)
+
+    def epoch(batches):
+        images, labels = zip(*batches, strict=True)
+        return torch.cat(images), torch.cat(labels)
+
+    straight = loader()
+    epochs = [epoch(straight) for _ in range(3)]  # each pass is the next epoch
+    assert not torch.equal(epochs[0][1], epochs[2][1])
+    resumed = loader()
+    resumed.sampler.set_epoch(2)  # what Lightning does at the start of epoch 2 after restoring a checkpoint
+    images, labels = epoch(resumed)
+    assert torch.equal(labels, epochs[2][1]) and torch.equal(images, epochs[2][0])
+    assert torch.equal(epoch(resumed)[1], epoch(straight)[1])  # and the next pass is epoch 3 in both
+
+
 def test_group_labels_stay_in_full_label_space(embedded_root):
     loader = build_dataloader("embedded", "test", data_root=embedded_root, group="gratings", batch_size=100)
     labels = torch.cat([y for _, y in loader])
@@ -108,6 +130,19 @@ def test_beton_shuffled_epoch_returns_every_sample_in_fresh_memory(embedded_root
     kept = batches[0][0].clone()
     list(loader)  # a second epoch must not overwrite what the first handed out
     assert torch.equal(batches[0][0], kept)
+
+
+@pytest.mark.slow
+def test_beton_order_of_an_epoch_is_set_by_set_epoch(embedded_root, betons):
+    def loader():
+        return build_dataloader("embedded", "train", data_root=embedded_root, batch_size=32, use_ffcv=True, seed=5)
+
+    straight = loader()
+    orders = [torch.cat([y for _, y in straight]) for _ in range(2)]
+    resumed = loader()
+    resumed.sampler.set_epoch(1)
+    assert not torch.equal(orders[0], orders[1])
+    assert torch.equal(torch.cat([y for _, y in resumed]), orders[1])
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """The runtime commands the rules call: init-model, train-model, test-model (the viz data contract)."""
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -333,6 +334,57 @@ def test_an_interrupted_train_model_resumes_from_its_last_checkpoint(
     assert trained.is_file() and not checkpoints.exists()
     assert any("Restoring states from the checkpoint" in record.getMessage() for record in caplog.records)
     assert "train_loss_epoch" in (tmp_path / "lightning" / "metrics.csv").read_text(), "the first run's log is kept"
+
+
+class Killed(Exception):
+    """Stands for kill -9 of a training job."""
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_writing_a_checkpoint_resumes_to_the_weights_of_an_uninterrupted_one(
+    tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data order (shuffled, augmented) of every epoch is restored, so the resumed run ends where a straight one
+    does: equal weights and the same metrics log."""
+    from pytorch_lightning.plugins.io import TorchCheckpointIO
+
+    from dynvision.models.io import load_model_file
+
+    common = ["--data-root", str(data_root), "--data-name", "embedded"]
+    init = tmp_path / "DyRCNNx2:tsteps=4_0001_embedded_init.pt"
+    args = command("init-model", "--model-name", "DyRCNNx2", "--model-args", ":tsteps=4", "--output", str(init),
+                   *common)[1:]  # fmt: skip
+    assert runner.invoke(app, ["init-model", *args]).exit_code == 0
+
+    def train(run: str) -> list[str]:
+        return command("train-model", "--input", str(init), "--output", str(tmp_path / run / init.name),
+                       "--checkpoint-dir", str(tmp_path / run / "ckpt"), "--log-dir", str(tmp_path / run / "log"),
+                       "--epochs", "3", "--batch-size", "16", "--max-images", "48", "--augmentation", "standard",
+                       "--no-progress", *common)  # fmt: skip
+
+    assert runner.invoke(app, train("straight")).exit_code == 0
+    save = TorchCheckpointIO.save_checkpoint
+
+    def dies_at_epoch_two(self, checkpoint, *args, **kwargs):
+        if checkpoint["epoch"] == 1:  # the checkpoint of the second epoch is never written
+            raise Killed
+        return save(self, checkpoint, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(TorchCheckpointIO, "save_checkpoint", dies_at_epoch_two)
+        assert isinstance(runner.invoke(app, train("resumed")).exception, Killed)
+    assert (tmp_path / "resumed" / "ckpt" / "last.ckpt").is_file()
+    assert runner.invoke(app, train("resumed")).exit_code == 0
+
+    (straight, _), (resumed, _) = (load_model_file(tmp_path / run / init.name) for run in ("straight", "resumed"))
+    for name, weights in straight.state_dict().items():
+        assert torch.equal(weights, resumed.state_dict()[name]), name
+
+    def logged(run: str) -> list[tuple[str, ...]]:
+        with open(tmp_path / run / "log" / "metrics.csv") as f:
+            return [(r["epoch"], r["step"], r["train_loss_epoch"], r["val_loss"]) for r in csv.DictReader(f)]
+
+    assert logged("resumed") == logged("straight")
 
 
 def test_validation_accuracy_scores_the_last_step_the_loss_scores() -> None:

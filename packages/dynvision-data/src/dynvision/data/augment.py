@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import numpy as np
 import torch
 
+from dynvision.data.epochs import epoch_generator, set_epoch
 from dynvision.data.registry import DatasetInfo
 
 CROP_PADDING = 4
@@ -85,14 +85,9 @@ def augment(images: torch.Tensor, preset: str, info: DatasetInfo, generator: tor
     return images
 
 
-def epoch_generator(seed: int, epoch: int) -> torch.Generator:
-    """A CPU generator for one epoch: a pure function of (seed, epoch), different for every pair."""
-    state = np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0]
-    return torch.Generator().manual_seed(int(state))
-
-
 class AugmentedBatches:
-    """A loader whose batches are augmented; each pass over it is the next epoch (counted in `epoch`)."""
+    """A loader whose batches are augmented; each pass over it is the next epoch (counted in `epoch`, set by
+    `set_epoch` for itself and the loader it wraps; :mod:`dynvision.data.epochs`)."""
 
     def __init__(self, loader, preset: str, info: DatasetInfo, seed: int):
         check_augmentation(preset)
@@ -101,6 +96,17 @@ class AugmentedBatches:
         self.info = info
         self.seed = seed
         self.epoch = 0
+
+    batch_sampler = None  # batches come whole; Lightning looks for a batch sampler beside ``sampler``
+
+    @property
+    def sampler(self) -> AugmentedBatches:
+        """Itself: Lightning sets the epoch of a loader through ``loader.sampler.set_epoch``."""
+        return self
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        set_epoch(self.loader, epoch)
 
     def __len__(self) -> int:
         return len(self.loader)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import torch
 
 from dynvision.data.augment import AugmentedBatches, check_augmentation
+from dynvision.data.epochs import EpochShuffle
 from dynvision.data.loaders import SPLITS, FolderDataset, split_samples
 from dynvision.data.registry import get_dataset_info
 
@@ -45,7 +46,9 @@ def build_dataloader(
         use_ffcv: Read `processed/{name}/train_all/{split}.beton` with FFCV (train/val only; test always
             uses the plain loader, which has no .beton in the layout).
         num_workers: Loader workers (FFCV: threads, at least 1).
-        seed: Seed of the shuffle order (a model's seed; it does not change the split).
+        seed: Seed of the shuffle order (a model's seed; it does not change the split). The order of epoch e
+            is a function of (seed, e): each pass is the next epoch, and `loader.sampler.set_epoch(e)` (which
+            Lightning calls, also on resuming) sets it (`dynvision.data.epochs`).
         shuffle: Default: shuffle train, keep val/test in order.
         drop_last: Drop a last partial batch (False by default on both paths; FFCV's own default is True).
         ratio: Fraction of train_all that forms the train split.
@@ -85,10 +88,9 @@ def build_dataloader(
         loader = torch.utils.data.DataLoader(
             FolderDataset(samples, info),
             batch_size=batch_size,
-            shuffle=shuffle,
+            sampler=EpochShuffle(len(samples), seed) if shuffle else None,
             num_workers=num_workers,
             drop_last=drop_last,
-            generator=torch.Generator().manual_seed(seed),
             persistent_workers=num_workers > 0,
         )
     return loader if augmentation == "none" else AugmentedBatches(loader, augmentation, info, seed)

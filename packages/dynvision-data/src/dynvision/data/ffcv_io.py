@@ -112,6 +112,17 @@ class FFCVBatches:
         self.loader = loader
         self.channels = channels
 
+    batch_sampler = None  # batches come whole; Lightning looks for a batch sampler beside ``sampler``
+
+    @property
+    def sampler(self) -> FFCVBatches:
+        """Itself: Lightning sets the epoch of a loader through ``loader.sampler.set_epoch``."""
+        return self
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch of FFCV's next pass: its random order is drawn from (seed + epoch)."""
+        self.loader.next_epoch = epoch
+
     def __len__(self) -> int:
         return len(self.loader)
 

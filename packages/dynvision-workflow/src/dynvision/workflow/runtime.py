@@ -41,12 +41,19 @@ class Truncated:
     """A data loader cut after the batches that hold ``max_images`` images (None: the whole loader).
 
     Lets a quick run (a smoke test, a laptop demo) train or test on part of a dataset without a
-    second copy of it; shuffled loaders still show different images in every epoch.
+    second copy of it; shuffled loaders still show different images in every epoch, the same in every run.
     """
 
     def __init__(self, loader: Any, max_images: int | None, batch_size: int) -> None:
         self.loader = loader
         self.max_batches = None if max_images is None else max(1, -(-max_images // batch_size))
+
+    batch_sampler = None  # Lightning looks for a batch sampler beside ``sampler``
+
+    @property
+    def sampler(self) -> Any:
+        """The loader's sampler, through which Lightning sets the epoch (and with it the shuffle order)."""
+        return getattr(self.loader, "sampler", None)
 
     def __len__(self) -> int:
         length = len(self.loader)
