@@ -17,6 +17,7 @@ from dynvision.data.augment import AugmentedBatches, check_augmentation
 from dynvision.data.epochs import EpochShuffle
 from dynvision.data.loaders import SPLITS, FolderDataset, split_samples
 from dynvision.data.registry import get_dataset_info
+from dynvision.data.user_datasets import with_statistics
 
 
 def build_dataloader(
@@ -56,7 +57,7 @@ def build_dataloader(
         augmentation: Preset of `dynvision.data.augment.AUGMENTATIONS` (train only), drawn from (seed, epoch):
             each pass over the loader is the next epoch.
     """
-    info = get_dataset_info(data_name)
+    info = with_statistics(get_dataset_info(data_name), data_root)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; valid choices: {', '.join(SPLITS)}")
     if batch_size < 1:

@@ -85,13 +85,18 @@ def info(name: Annotated[str, typer.Argument(help="Dataset name.")], data_root: 
     from dynvision.data.get import is_complete
     from dynvision.data.layout import resolve_data_root
     from dynvision.data.registry import get_dataset_info
+    from dynvision.data.user_datasets import statistics_path, with_statistics
 
     meta = get_dataset_info(name)
     typer.echo(f"name:        {meta.name}")
     typer.echo(f"description: {meta.description}")
     typer.echo(f"resolution:  {meta.resolution}x{meta.resolution}, {meta.channels} channel(s)")
-    typer.echo(f"mean:        {list(meta.mean)}")
-    typer.echo(f"std:         {list(meta.std)}")
+    if meta.mean is None and not statistics_path(name, data_root).is_file():
+        typer.echo("mean, std:   computed from the training images by `dynvision-data get` (not yet)")
+    else:
+        stats = with_statistics(meta, data_root)
+        typer.echo(f"mean:        {list(stats.mean)}")
+        typer.echo(f"std:         {list(stats.std)}")
     typer.echo(f"classes:     {meta.n_classes}")
     if meta.class_names is not None:
         typer.echo("             " + ", ".join(f"{i}:{c}" for i, c in enumerate(meta.class_names)))

@@ -19,6 +19,7 @@ from dynvision.data.files import atomic_path, write_text_atomic
 from dynvision.data.layout import processed_path
 from dynvision.data.loaders import FolderDataset, split_indices, train_all_samples
 from dynvision.data.registry import get_dataset_info
+from dynvision.data.user_datasets import with_statistics
 
 WRITE_MODES = ("raw", "jpg", "smart")
 
@@ -78,7 +79,7 @@ def write_betons(
     from ffcv.fields import IntField, RGBImageField
     from ffcv.writer import DatasetWriter
 
-    info = get_dataset_info(data_name)
+    info = with_statistics(get_dataset_info(data_name), data_root)
     samples = train_all_samples(data_name, data_root)
     dataset = FolderDataset(samples, info, normalise=False)
     splits = split_indices(len(samples), ratio, seed)
@@ -163,7 +164,7 @@ def ffcv_loader(
     from ffcv.loader import Loader, OrderOption
     from ffcv.transforms import NormalizeImage, ToTensor, ToTorchImage
 
-    info = get_dataset_info(data_name)
+    info = with_statistics(get_dataset_info(data_name), data_root)
     # Normalise inside FFCV's compiled pipeline (uint8 -> float32 in one pass); grey statistics cover all 3 copies.
     mean = np.resize(np.asarray(info.mean, dtype=np.float64) * 255, 3)
     std = np.resize(np.asarray(info.std, dtype=np.float64) * 255, 3)

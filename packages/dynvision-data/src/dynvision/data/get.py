@@ -6,13 +6,15 @@ failed or interrupted run never leaves a raw folder that looks complete.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from dynvision.data.layout import SUBSETS, downloads_dir, raw_dir, resolve_data_root
-from dynvision.data.registry import Resource, get_dataset_info
+from dynvision.data.registry import DatasetInfo, Resource, get_dataset_info
+from dynvision.data.user_datasets import FOLDER_FORMAT, STATISTICS_FILE
 
 
 def is_complete(data_name: str, data_root: str | os.PathLike | None = None) -> bool:
@@ -65,6 +67,8 @@ def get_data(
         for subset in SUBSETS:
             if not (staging / subset).exists():
                 raise ValueError(f"preparing {data_name!r} produced no {subset!r} subset")
+        if (staging / STATISTICS_FILE).exists():  # before the subsets, whose presence marks the dataset complete
+            os.replace(staging / STATISTICS_FILE, target / STATISTICS_FILE)
         for subset in SUBSETS:
             final = target / subset
             if final.is_symlink() or final.is_file():
@@ -87,6 +91,9 @@ def _fill_staging(info, staging, data_root, source, resources, progress, retries
         return
     if fmt == "existing":
         _link_existing(Path(source), staging)
+        return
+    if fmt == FOLDER_FORMAT:
+        _link_folder(info, staging, progress)
         return
     files = _download_all(info.name, resources or info.resources, data_root, progress, retries, backoff)
     if fmt == "idx":
@@ -142,3 +149,18 @@ def _link_existing(source: Path, staging: Path) -> None:
         if not origin.is_dir():
             raise FileNotFoundError(f"{origin} does not exist; --source must hold train/ and val/ class folders")
         (staging / subset).symlink_to(origin, target_is_directory=True)
+
+
+def _link_folder(info: DatasetInfo, staging: Path, progress: bool) -> None:
+    """Link a dataset of config_data.yaml (its train/ and test/ folders) once every image in it reads, and store
+    the normalisation statistics of its training images."""
+    from dynvision.data.layout import list_images
+    from dynvision.data.user_datasets import check_images, compute_statistics
+
+    folder = Path(info.extra["path"]).resolve()
+    check_images(folder, info)
+    for subset in SUBSETS:
+        (staging / subset).symlink_to(folder / subset, target_is_directory=True)
+    samples = list_images(staging / "train", {name: index for index, name in enumerate(info.class_names)})
+    statistics = compute_statistics(samples, info, progress=progress)
+    (staging / STATISTICS_FILE).write_text(json.dumps({"source": str(folder), **statistics}, indent=1) + "\n")

@@ -9,6 +9,7 @@ import torch
 
 from dynvision.data.files import atomic_path
 from dynvision.data.registry import get_dataset_info
+from dynvision.data.user_datasets import with_statistics
 
 
 def preview_image(
@@ -18,7 +19,7 @@ def preview_image(
     from dynvision.data.layout import raw_dir
     from dynvision.data.loaders import FolderDataset, group_test_samples
 
-    info = get_dataset_info(data_name)
+    info = with_statistics(get_dataset_info(data_name), data_root)
     if data_name == "embedded" and not raw_dir(data_name, "test", data_root).is_dir():
         from dynvision.data.embedded import generate_embedded
 
@@ -57,7 +58,7 @@ def render_strip(
     output = Path(output)
     if output.suffix.lower() != ".png":
         raise ValueError(f"preview output {output} must end in .png")
-    info = get_dataset_info(data_name)
+    info = with_statistics(get_dataset_info(data_name), data_root)
     image, label = preview_image(data_name, index, data_root)
     frames, labels = stimulus(image[None], torch.tensor([label]), seed=seed)
     mean = torch.tensor(info.mean).view(1, -1, 1, 1)

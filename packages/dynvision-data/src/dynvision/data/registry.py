@@ -36,8 +36,10 @@ class DatasetInfo:
         name: Registry name (also the folder name under `data/raw`).
         resolution: Side length of the images in pixels (after the dataset's own preprocessing).
         channels: 1 for grey-scale, 3 for RGB.
-        mean: Per-channel mean used for normalisation (on [0, 1] pixel values).
-        std: Per-channel standard deviation used for normalisation.
+        mean: Per-channel mean used for normalisation (on [0, 1] pixel values); None for a dataset of
+            config_data.yaml, whose statistics `get` computes from its training images
+            (:func:`dynvision.data.user_datasets.with_statistics`).
+        std: Per-channel standard deviation used for normalisation (None likewise).
         class_names: Class names in label order; None when they are read from the data on disk
             (tinyimagenet, imagenet), where folder names define the classes.
         resources: Files to download; empty for datasets that are generated or user-provided.
@@ -50,8 +52,8 @@ class DatasetInfo:
     name: str
     resolution: int
     channels: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    mean: tuple[float, ...] | None
+    std: tuple[float, ...] | None
     class_names: tuple[str, ...] | None
     resources: tuple[Resource, ...] = ()
     archive_format: str = "none"
@@ -85,17 +87,32 @@ def register_dataset(info: DatasetInfo) -> DatasetInfo:
     return info
 
 
+def _configured() -> dict[str, object]:
+    """The datasets of config_data.yaml (:mod:`dynvision.data.user_datasets`), none named like a built-in one."""
+    from dynvision.data.user_datasets import configured_entries
+
+    entries = configured_entries()
+    clash = sorted(set(entries) & set(_DATASETS))
+    if clash:
+        raise ValueError(f"config_data.yaml: datasets.{clash[0]} is a built-in dataset; give yours another name")
+    return entries
+
+
 def list_datasets() -> list[str]:
-    """Names of all registered datasets, sorted."""
-    return sorted(_DATASETS)
+    """Names of all registered datasets and those of config_data.yaml, sorted."""
+    return sorted({*_DATASETS, *_configured()})
 
 
 def get_dataset_info(name: str) -> DatasetInfo:
     """Look a dataset up by name; unknown names raise one line that lists the valid ones."""
-    try:
+    if name in _DATASETS:
         return _DATASETS[name]
-    except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; valid choices: {', '.join(list_datasets())}") from None
+    entries = _configured()
+    if name in entries:
+        from dynvision.data.user_datasets import configured_info
+
+        return configured_info(name, entries[name])
+    raise ValueError(f"unknown dataset {name!r}; valid choices: {', '.join(list_datasets())}")
 
 
 _MNIST_FILES = (

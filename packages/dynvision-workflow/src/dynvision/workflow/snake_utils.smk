@@ -11,7 +11,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from dynvision.workflow.arguments import ARGS_PATTERN
-from dynvision.workflow.config import ConfigError, load_config
+from dynvision.workflow.config import ConfigError, load_config, use_data_config
 from dynvision.workflow.environment import batch_size, progress_bar
 from dynvision.workflow.names import TOKEN_PATTERN
 from dynvision.workflow.paths import NAME_PATTERN, STATUS_PATTERN, SWITCH_OFF_PATTERN
@@ -20,9 +20,13 @@ from dynvision.workflow.validation import check_output_folders, validate_config
 
 _overrides = {key: value for key, value in config.items() if key != "config_dir"}
 try:
+    _loaded = load_config(config.get("config_dir"), _overrides)
+    # dynvision-data (here and in every job, which inherit the environment) reads the data groups and datasets
+    # from the same config_data.yaml as the workflow.
+    use_data_config(_loaded)
     # Jobs that Snakemake runs as their own process (on SLURM) skip the registry checks (and importing torch for
     # them): the main process has checked the same configuration before it submitted any job.
-    _merged = validate_config(load_config(config.get("config_dir"), _overrides), registries=workflow.is_main_process)
+    _merged = validate_config(_loaded, registries=workflow.is_main_process)
     check_output_folders(_merged, Path.cwd())
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None

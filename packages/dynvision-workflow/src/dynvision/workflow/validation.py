@@ -103,6 +103,17 @@ def _datasets() -> Iterable[str]:
     return list_datasets()
 
 
+def _check_dataset_entries(names: list[str]) -> None:
+    """A dataset of config_data.yaml is described correctly and its folder is in order (dynvision-data checks)."""
+    from dynvision.data.registry import get_dataset_info
+
+    for name in names:
+        try:
+            get_dataset_info(str(name))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+
+
 def _stimuli() -> Iterable[str]:
     from dynvision.data.stimuli import list_stimuli
 
@@ -273,6 +284,7 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
     latest, dts = check_model_args(config, registries=registries)
     if registries:
         _check("dataset", as_list(config["data_name"]), _datasets())
+        _check_dataset_entries(as_list(config["data_name"]))
         _check("data loader", [experiments[name]["data_loader"] for name in as_list(config["experiment"])], _stimuli())
         check_data_args(config, as_list(config["experiment"]), latest, dts)
         _check_groups(config)
