@@ -35,6 +35,18 @@ def test_loading_refuses_foreign_files(tmp_path):
         load_model_file(path)
 
 
+@pytest.mark.parametrize("damage", ["empty", "truncated", "text"])
+def test_a_damaged_model_file_is_one_line_naming_it_and_how_to_rebuild_it(tmp_path, damage):
+    path = save_model_file(tmp_path / "m.pt", create_model("DyRCNNx2", tsteps=2), name="DyRCNNx2", args={}, seed=0)
+    content = path.read_bytes()
+    path.write_bytes({"empty": b"", "truncated": content[: len(content) // 2], "text": b"not a model"}[damage])
+    with pytest.raises(ValueError) as error:
+        load_model_file(path)
+    message = str(error.value)
+    assert message.startswith(f"{path} is ") and "\n" not in message
+    assert message.endswith("delete it and rerun what wrote it (the workflow rebuilds a missing model file)")
+
+
 def test_a_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
     model = create_model("DyRCNNx2", tsteps=2)
     path = save_model_file(tmp_path / "m.pt", model, name="DyRCNNx2", args={"tsteps": 2}, seed=0)

@@ -46,9 +46,24 @@ def save_model_file(
     return path
 
 
+REBUILD = "delete it and rerun what wrote it (the workflow rebuilds a missing model file)"
+
+
 def load_model_file(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the model saved at ``path``; returns it and ``{name, args, seed, extra}``."""
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    """Rebuild the model saved at ``path``; returns it and ``{name, args, seed, extra}``.
+
+    A file that cannot be read (0 bytes, truncated, not a torch file) raises one line naming it and how to
+    rebuild it."""
+    path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes); {REBUILD}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # torch raises RuntimeError, EOFError, UnpicklingError, ... for a damaged file
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path} is damaged or not a model file ({first}); {REBUILD}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} is not a dynvision model file (format {FORMAT})")
     model = create_model(payload["name"], **{**payload.get("sizing", {}), **payload["args"]})
