@@ -12,8 +12,8 @@ from PIL import Image
 
 from dynvision.data.batches import build_dataloader
 from dynvision.data.get import get_data
+from dynvision.data.normalisation import statistics_path
 from dynvision.data.registry import get_dataset_info, list_datasets
-from dynvision.data.user_datasets import statistics_path
 
 CLASSES = ("apple", "pear", "plum")
 

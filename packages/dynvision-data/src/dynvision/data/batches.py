@@ -16,8 +16,8 @@ import torch
 from dynvision.data.augment import AugmentedBatches, check_augmentation
 from dynvision.data.epochs import EpochShuffle
 from dynvision.data.loaders import SPLITS, FolderDataset, split_samples
+from dynvision.data.normalisation import with_statistics
 from dynvision.data.registry import get_dataset_info
-from dynvision.data.user_datasets import with_statistics
 
 
 def build_dataloader(

@@ -84,8 +84,8 @@ def info(name: Annotated[str, typer.Argument(help="Dataset name.")], data_root: 
     """Show a dataset's resolution, normalisation, classes, download recipe and what is on disk."""
     from dynvision.data.get import is_complete
     from dynvision.data.layout import resolve_data_root
+    from dynvision.data.normalisation import statistics_path, with_statistics
     from dynvision.data.registry import get_dataset_info
-    from dynvision.data.user_datasets import statistics_path, with_statistics
 
     meta = get_dataset_info(name)
     typer.echo(f"name:        {meta.name}")

@@ -18,8 +18,8 @@ import torch
 from dynvision.data.files import atomic_path, write_text_atomic
 from dynvision.data.layout import processed_path
 from dynvision.data.loaders import FolderDataset, split_indices, train_all_samples
+from dynvision.data.normalisation import with_statistics
 from dynvision.data.registry import get_dataset_info
-from dynvision.data.user_datasets import with_statistics
 
 WRITE_MODES = ("raw", "jpg", "smart")
 

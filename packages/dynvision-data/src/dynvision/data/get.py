@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dynvision.data.layout import SUBSETS, downloads_dir, raw_dir, resolve_data_root
+from dynvision.data.normalisation import STATISTICS_FILE
 from dynvision.data.registry import DatasetInfo, Resource, get_dataset_info
-from dynvision.data.user_datasets import FOLDER_FORMAT, STATISTICS_FILE
+from dynvision.data.user_datasets import FOLDER_FORMAT
 
 
 def is_complete(data_name: str, data_root: str | os.PathLike | None = None) -> bool:
@@ -124,9 +125,9 @@ def _download_all(name, resources, data_root, progress, retries, backoff) -> dic
 
 
 def _generate_embedded(staging: Path, progress: bool, options: dict | None) -> None:
+    from dynvision.data.data_config import load_data_config
     from dynvision.data.embedded import generate_embedded
     from dynvision.data.extract import write_class_folders
-    from dynvision.data.groups import load_data_config
     from dynvision.data.registry import EMBEDDED_CLASSES
 
     settings = {"seed": 0, "n_train_per_class": 500, "n_test_per_class": 100}
@@ -155,12 +156,31 @@ def _link_folder(info: DatasetInfo, staging: Path, progress: bool) -> None:
     """Link a dataset of config_data.yaml (its train/ and test/ folders) once every image in it reads, and store
     the normalisation statistics of its training images."""
     from dynvision.data.layout import list_images
-    from dynvision.data.user_datasets import check_images, compute_statistics
+    from dynvision.data.normalisation import compute_statistics
 
     folder = Path(info.extra["path"]).resolve()
-    check_images(folder, info)
+    _check_images(folder, info)
     for subset in SUBSETS:
         (staging / subset).symlink_to(folder / subset, target_is_directory=True)
     samples = list_images(staging / "train", {name: index for index, name in enumerate(info.class_names)})
     statistics = compute_statistics(samples, info, progress=progress)
     (staging / STATISTICS_FILE).write_text(json.dumps({"source": str(folder), **statistics}, indent=1) + "\n")
+
+
+def _check_images(folder: Path, info: DatasetInfo) -> None:
+    """Every file of the class folders is a decodable, non-empty image (one line naming the first bad one)."""
+    from dynvision.data.folders import IMAGE_SUFFIXES, load_image
+
+    for subset in ("train", "test"):
+        for path in sorted((folder / subset).glob("*/*")):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                raise ValueError(f"{path} is not an image ({', '.join(IMAGE_SUFFIXES)}); move it out of the folder")
+            if path.stat().st_size == 0:
+                raise ValueError(f"{path} is empty (0 bytes); replace or remove it")
+            try:
+                load_image(path, info)
+            except Exception as error:  # PIL raises several types for a broken file
+                message = f"{path} cannot be read as an image ({type(error).__name__}); replace or remove it"
+                raise ValueError(message) from None

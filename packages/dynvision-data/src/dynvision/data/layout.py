@@ -20,12 +20,12 @@ import os
 from pathlib import Path
 
 from dynvision.data.files import write_text_atomic
+from dynvision.data.folders import IMAGE_SUFFIXES, order_class_folders
 from dynvision.data.registry import get_dataset_info
 
 DATA_ROOT_ENV = "DYNVISION_DATA_ROOT"
 SUBSETS = ("train", "test")
 LINK_MARKER = "folder.link"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".webp")
 
 
 def resolve_data_root(root: str | os.PathLike | None = None) -> Path:
@@ -77,13 +77,6 @@ def class_names(data_name: str, data_root: str | os.PathLike | None = None) -> l
             f"run `dynvision-data get {data_name}` first"
         )
     return order_class_folders([p.name for p in folder.iterdir() if p.is_dir()])
-
-
-def order_class_folders(names: list[str]) -> list[str]:
-    """Label order of folder-defined classes: numeric when every name is a number, else sorted strings."""
-    if names and all(name.isdigit() for name in names):
-        return sorted(names, key=int)
-    return sorted(names)
 
 
 def class_index(data_name: str, data_root: str | os.PathLike | None = None) -> dict[str, int]:

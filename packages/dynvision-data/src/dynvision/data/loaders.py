@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dynvision.data.folders import load_image
 from dynvision.data.layout import LINK_MARKER, class_index, interim_dir, list_images, raw_dir
 from dynvision.data.registry import DatasetInfo
 
@@ -34,23 +35,6 @@ def split_indices(n_samples: int, ratio: float, seed: int) -> dict[str, np.ndarr
     permutation = np.random.default_rng(seed).permutation(n_samples)
     n_train = round(n_samples * ratio)
     return {"train": np.sort(permutation[:n_train]), "val": permutation[n_train:]}
-
-
-def load_image(path: Path, info: DatasetInfo) -> np.ndarray:
-    """Decode one image as uint8 (H, W, C) at the dataset resolution (shorter side, then centre crop)."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image = image.convert("L" if info.channels == 1 else "RGB")
-        size = info.resolution
-        if image.size != (size, size):
-            width, height = image.size
-            scale = size / min(width, height)
-            image = image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.BILINEAR)
-            left, top = (image.size[0] - size) // 2, (image.size[1] - size) // 2
-            image = image.crop((left, top, left + size, top + size))
-        array = np.array(image, dtype=np.uint8)
-    return array[..., None] if array.ndim == 2 else array
 
 
 class FolderDataset(torch.utils.data.Dataset):

@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 
 from dynvision.data.files import atomic_path
+from dynvision.data.normalisation import with_statistics
 from dynvision.data.registry import get_dataset_info
-from dynvision.data.user_datasets import with_statistics
 
 
 def preview_image(

@@ -104,7 +104,7 @@ def normalize(config: dict[str, Any]) -> dict[str, Any]:
 def use_data_config(config: Mapping[str, Any]) -> None:
     """Point dynvision-data (this process and the jobs it starts) at the config_data.yaml of the workflow's config
     folder, unless the user chose one through ``$DYNVISION_DATA_CONFIG``."""
-    from dynvision.data.groups import CONFIG_NAME, DATA_CONFIG_ENV
+    from dynvision.data.data_config import CONFIG_NAME, DATA_CONFIG_ENV
 
     path = Path(config["config_dir"]) / CONFIG_NAME
     if path.is_file() and not os.environ.get(DATA_CONFIG_ENV):
