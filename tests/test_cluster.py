@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from dynvision.workflow.provenance import REFERENCE_TRAINING, training_tag
+
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,16 +262,14 @@ def test_multi_gpu_training_runs_one_lightning_ddp_process_per_gpu(
     assert ranks == ["0 2 SLURMEnvironment", "1 2 SLURMEnvironment"]
 
 
+TRAINING = {"epochs": 1, "train_images": 32, "batch_size": 16, "cluster_batch_size": 16}
 WORKFLOW_CONFIG = [
     "experiment=contrast",
     "experiment_config={contrast: {status: trained, parameter: contrast, data_loader: StimulusContrast,"
     " data_args: {trialms: 14, stimms: 4, contrast: [0.5]}}}",
     "model_args={rctype: full, tsteps: 5}",
-    "epochs=1",
-    "train_images=32",
     "test_images=16",
-    "batch_size=16",
-    "cluster_batch_size=16",
+    *(f"{key}={value}" for key, value in TRAINING.items()),
 ]
 LOCAL_RULES = {"experiment_done", "all_experiments"}
 
@@ -319,7 +319,8 @@ def test_a_small_all_experiments_runs_on_slurm_like_a_local_run(
         return {str(path.relative_to(root)) for folder in ["models", "reports"] for path in (root / folder).rglob("*")}
 
     assert outputs(slurm_dir) == outputs(local_dir)
-    compared = [p for p in outputs(local_dir) if p.endswith(("_trained.pt", "_test_outputs.csv", "data.csv", ".png"))]
+    trained = f"_trained{training_tag({**REFERENCE_TRAINING, **TRAINING})}.pt"  # the tag of these training settings
+    compared = [p for p in outputs(local_dir) if p.endswith((trained, "_test_outputs.csv", "data.csv", ".png"))]
     assert len(compared) >= 4, f"the run wrote no trained model, test outputs or figures: {compared}"
     for relative in compared:
         assert same_content(slurm_dir / relative, local_dir / relative), relative

@@ -1,6 +1,7 @@
 """Controls of an experiment: statuses (init, trained, epoch=N) and connections switched off at test time."""
 
 import itertools
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import yaml
 from dynvision.workflow.config import ConfigError, load_config
 from dynvision.workflow.controls import saved_epochs, status_refusal, switch_off_parts, switch_off_setting
 from dynvision.workflow.paths import status_file, switch_off_tag, tag_parts
+from dynvision.workflow.provenance import TAG_PATTERN
 from dynvision.workflow.targets import WorkflowPlan
 from dynvision.workflow.validation import validate_config
 
@@ -83,14 +85,17 @@ def test_tests_and_figures_of_each_status_and_switch_off_setting_have_their_own_
     config = validate_config(config, registries=False)
     plan = WorkflowPlan(config)
     key = next(plan.models())
+    trained = plan.paths.training_tag  # 4 epochs: not the reference training, so trained files carry its tag
+    assert re.fullmatch(TAG_PATTERN, trained)
+    statuses = ["init", f"epoch=2{trained}", f"trained{trained}"]
     assert plan.variants("contrast") == [
-        (status, tag) for status in experiment["status"] for tag in ("", "-norecurrence", "-norecurrence-noskip")
+        (status, tag) for status in statuses for tag in ("", "-norecurrence", "-norecurrence-noskip")
     ]
     tests = [path for path in plan.test_files("contrast", key, "all") if path.endswith(".csv")]
     assert len(tests) == len(set(tests)) == 9 * len(plan.data_args("contrast"))
     stem = f"reports/{key.model_name}/{key.model_name}{key.model_args}_{key.seed}_{key.data_name}"
-    assert all(any(path.startswith(f"{stem}_{variant}_StimulusContrast") for path in tests)
-               for variant in ("init", "trained", "epoch=2-norecurrence", "trained-norecurrence-noskip"))  # fmt: skip
+    variants = ("init", f"trained{trained}", f"epoch=2{trained}-norecurrence", f"trained{trained}-norecurrence-noskip")
+    assert all(any(path.startswith(f"{stem}_{variant}_StimulusContrast") for path in tests) for variant in variants)
     figures = {Path(path).parent for path in plan.figures("contrast")}
     assert len(figures) == 9
     # every save_every-th epoch, and the first, which the shipped `response` experiment tests
@@ -108,21 +113,23 @@ def test_an_experiment_on_epochs_and_switched_off_recurrence_plans_the_epoch_fil
     plan = snakemake(tmp_path, "--config", *TINY, "epochs=2", "save_every=1",
                      controls("[init, epoch=1, trained]", "[none, recurrence]"))  # fmt: skip
     assert plan.returncode == 0, plan.stderr
-    [trained] = [path for path in plan.outputs_of("train_model") if path.endswith("_trained.pt")]
-    models = [trained, trained.replace("_trained.pt", "_epoch=1.pt"), trained.replace("_trained.pt", "_epoch=2.pt")]
-    metrics = "logs/lightning/" + Path(trained).name.removesuffix("_trained.pt") + "/metrics.csv"
+    [trained] = [path for path in plan.outputs_of("train_model") if re.search(rf"_trained{TAG_PATTERN}\.pt$", path)]
+    tag = re.search(rf"({TAG_PATTERN})\.pt$", trained).group(1)  # the tag of this training (2 epochs, 32 images)
+    stem = trained.removesuffix(f"_trained{tag}.pt")
+    models = [f"{stem}_{status}{tag}.pt" for status in ("trained", "epoch=1", "epoch=2")]
+    metrics = f"logs/lightning/{Path(stem).name}{tag}/metrics.csv"
     assert sorted(plan.outputs_of("train_model")) == sorted(
         [*models, *(model.replace(".pt", ".config.yaml") for model in models), metrics]
     )
     tests = [path for path in plan.outputs_of("test_model") if kind_of(path) == "outputs"]
-    variants = {Path(path).name[len(Path(trained).stem) - len("trained") :].split("_")[0] for path in tests}
+    variants = {Path(path).name[len(Path(stem).name) + 1 :].split("_")[0] for path in tests}
     assert variants == {
         "init",
-        "epoch=1",
-        "trained",
+        f"epoch=1{tag}",
+        f"trained{tag}",
         "init-norecurrence",
-        "epoch=1-norecurrence",
-        "trained-norecurrence",
+        f"epoch=1{tag}-norecurrence",
+        f"trained{tag}-norecurrence",
     }
     kinds = [kind_of(path) for path in plan.outputs_of("test_model")]
     assert kinds.count("outputs") == kinds.count("responses") == 6

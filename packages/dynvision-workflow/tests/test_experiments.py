@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from dynvision.workflow.provenance import REFERENCE_TRAINING, training_tag
+
 from .dryrun import REPO, snakemake
 
 SHIPPED = yaml.safe_load((REPO / "configs" / "config_experiments.yaml").read_text())["experiment_config"]
@@ -45,4 +47,5 @@ def test_the_cheap_experiments_run_end_to_end_with_their_shipped_protocols(tmp_p
     adaptation = pd.read_csv(next((tmp_path / "reports" / "figures" / "noiseadaptation").iterdir()) / "data.csv")
     assert set(adaptation["adapter"].astype(str)) == {"none", "same", "different"}
     [ffonly] = (tmp_path / "reports" / "figures" / "responseffonly").iterdir()
-    assert "_trained-norecurrence-nofeedback_" in ffonly.name
+    trained = "trained" + training_tag({**REFERENCE_TRAINING, "epochs": 1, "train_images": 32, "batch_size": 16})
+    assert f"_{trained}-norecurrence-nofeedback_" in ffonly.name

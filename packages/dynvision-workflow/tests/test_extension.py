@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dynvision.workflow.provenance import REFERENCE_TRAINING, training_tag
+
 from .dryrun import REPO, snakemake
 
 EXAMPLE = REPO / "packages" / "dynvision-workflow" / "examples" / "extension"
@@ -44,15 +46,15 @@ def test_extension_example_runs(tmp_path: Path, data_root: Path) -> None:
         env={"DYNVISION_CONFIG_DIR": str(configs), "PYTHONPATH": str(site)},
     )  # fmt: skip
     assert plan.returncode == 0, plan.stderr[-3000:]
-    stem = "DyRCNNx2:lossrt=0+rctype=self+tsteps=3_0001_embedded_trained_StimulusFlicker:period={}+tsteps=8_one"
+    trained = "trained" + training_tag({**REFERENCE_TRAINING, "epochs": 1, "train_images": 32, "batch_size": 16})
+    stem = f"DyRCNNx2:lossrt=0+rctype=self+tsteps=3_0001_embedded_{trained}_StimulusFlicker:period={{}}+tsteps=8_one"
     for period in (1, 2):
         table = tmp_path / "reports" / "analysis" / "DyRCNNx2" / f"peak_response_{stem.format(period)}.csv"
         rows = table.read_text().splitlines()
         assert rows[0] == "area,peak_time_ms,peak_response" and len(rows) == 3  # two areas of DyRCNNx2
         assert (tmp_path / "reports" / "DyRCNNx2" / f"{stem.format(period)}_test_outputs.config.yaml").exists()
-    figure = (
-        "reports/figures/flicker/flicker_DyRCNNx2:lossrt=0+rctype=self+tsteps=3_0001_embedded_trained_one/responses.png"
-    )
+    network = f"DyRCNNx2:lossrt=0+rctype=self+tsteps=3_0001_embedded_{trained}"
+    figure = f"reports/figures/flicker/flicker_{network}_one/responses.png"
     assert (tmp_path / figure).stat().st_size > 0
     done = (tmp_path / "reports" / "experiment_flicker.done").read_text()
     assert figure in done

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from dynvision.models.io import load_model_file
+from dynvision.workflow.provenance import REFERENCE_TRAINING, training_tag
 
 from .dryrun import snakemake
 
@@ -23,15 +24,16 @@ def test_a_sweep_over_none_self_and_full_runs_end_to_end(tmp_path: Path, data_ro
         dry=False,
     )  # fmt: skip
     assert plan.returncode == 0, plan.stderr[-3000:]
+    trained_as = "trained" + training_tag({**REFERENCE_TRAINING, "epochs": 1, "train_images": 32, "batch_size": 16})
     for rctype in ("none", "self", "full"):
         name = f"DyRCNNx2:lossrt=0+rctype={rctype}+tsteps=3_0001_embedded"
         folder = tmp_path / "models" / "DyRCNNx2"
-        trained = yaml.safe_load((folder / f"{name}_trained.config.yaml").read_text())
-        model, _ = load_model_file(folder / f"{name}_trained.pt")
+        trained = yaml.safe_load((folder / f"{name}_{trained_as}.config.yaml").read_text())
+        model, _ = load_model_file(folder / f"{name}_{trained_as}.pt")
         # the file name, the recorded arguments and the model agree: none is the feedforward control
         assert trained["model_args"]["rctype"] == model.dynamics.recurrence_type == rctype
         assert all((area.rec is None) == (rctype == "none") for area in model.layers.values())
-        test = f"{name}_trained_StimulusContrast:contrast=1+introms=4+stimms=4+trialms=10_one"
+        test = f"{name}_{trained_as}_StimulusContrast:contrast=1+introms=4+stimms=4+trialms=10_one"
         outputs = tmp_path / "reports" / "DyRCNNx2" / f"{test}_test_outputs.csv"
         assert len(outputs.read_text().splitlines()) > 1
     assert (tmp_path / "reports" / "experiment_contrast.done").exists()

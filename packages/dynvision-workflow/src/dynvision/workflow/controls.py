@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from dynvision.models.ablation import PARTS
 from dynvision.models.grammar import closest
-from dynvision.workflow.paths import STATUS_PATTERN
+from dynvision.workflow.paths import CONFIG_STATUS_PATTERN
 
 DEFAULT_STATUS = "trained"
 NO_SWITCH_OFF = "none"
@@ -40,7 +40,7 @@ def saved_epochs(epochs: int, save_every: int | None, statuses: Iterable[str] = 
 
 def status_refusal(status: str, epochs: int) -> str | None:
     """Why no model file of ``status`` will exist (None: it will)."""
-    if not re.fullmatch(STATUS_PATTERN, status):
+    if not re.fullmatch(CONFIG_STATUS_PATTERN, status):
         return f"{status!r} is unknown{closest(status, ['init', 'trained'])}; valid: init, trained, epoch=N (N >= 1)"
     epoch = status_epoch(status)
     if epoch is not None and epoch > epochs:

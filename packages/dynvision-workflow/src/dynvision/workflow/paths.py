@@ -15,6 +15,7 @@ from typing import Any
 from dynvision.data.layout import LINK_MARKER
 from dynvision.models.ablation import PARTS
 from dynvision.viz.compare import COMPARISON_FILES
+from dynvision.workflow.provenance import TAG_PATTERN, training_tag
 
 HASHED_ARGS_FOLDER = "hashed_args"
 
@@ -22,8 +23,10 @@ NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9.\-]*"
 """A name in a file name (model, dataset, loader, group, experiment, plot): no ``_``, which separates the parts."""
 MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}"
 """One network of a sweep; its files add ``_{status}``."""
-STATUS_PATTERN = r"init|trained|epoch=[1-9][0-9]*"
+CONFIG_STATUS_PATTERN = r"init|trained|epoch=[1-9][0-9]*"
 """The states a network is saved in: initialised, trained, and after epoch N of training (``epoch=N``)."""
+STATUS_PATTERN = rf"init|(?:trained|epoch=[1-9][0-9]*)(?:{TAG_PATTERN})?"
+"""A status in a file name: trained ones carry the tag of their training settings (:mod:`provenance`)."""
 TEST_STEM = MODEL_STEM + "_{status}{switch_off}_{data_loader}{data_args}_{data_group}"
 """One test of one network: a data loader with its arguments on a class group, some connections switched off."""
 FIGURE_STEM = "{experiment}_" + MODEL_STEM + "_{status}{switch_off}_{data_group}"
@@ -45,13 +48,20 @@ def tag_parts(tag: str) -> tuple[str, ...]:
     return tuple(tag.split("-no")[1:])
 
 
+def file_status(status: str, tag: str) -> str:
+    """The file-name form of a config status: ``trained`` and ``epoch=N`` with the training ``tag``."""
+    return status if status == "init" else status + tag
+
+
 def status_file(model_file: str | Path, status: str) -> Path:
-    """The file of the same network in another status: ``..._trained.pt`` -> ``..._epoch=2.pt``."""
+    """The file of the same network (and training) in another status: ``..._trained~3f9a1c2e.pt`` ->
+    ``..._epoch=2~3f9a1c2e.pt``."""
     path = Path(model_file)
     stem, _, current = path.stem.rpartition("_")
     if not stem or not re.fullmatch(STATUS_PATTERN, current):
         raise ValueError(f"{path.name} does not end in _<status>{path.suffix} (init, trained or epoch=N)")
-    return path.with_name(f"{stem}_{status}{path.suffix}")
+    tag = re.search(TAG_PATTERN + "$", current)
+    return path.with_name(f"{stem}_{file_status(status, tag.group() if tag else '')}{path.suffix}")
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,8 @@ class ProjectPaths:
     models: Path
     reports: Path
     logs: Path
+    training_tag: str = ""
+    """The tag of the run's training settings (:mod:`dynvision.workflow.provenance`)."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ProjectPaths:
@@ -97,6 +109,7 @@ class ProjectPaths:
             models=Path(config.get("models_dir", "models")),
             reports=Path(config.get("reports_dir", "reports")),
             logs=Path(config.get("logs_dir", "logs")),
+            training_tag=training_tag(config),
         )
 
     @property
@@ -108,6 +121,8 @@ class ProjectPaths:
         return self.logs / "benchmarks"
 
     def model(self, status: str = "{status}") -> str:
+        """A model file; a status given as in the config (``trained``) gets this run's training tag."""
+        status = status if status == "{status}" else file_status(status, self.training_tag)
         return str(self.models / "{model_name}" / f"{MODEL_STEM}_{status}.pt")
 
     def responses(self) -> str:
@@ -142,11 +157,11 @@ class ProjectPaths:
         return str(self.reports / "experiment_{experiment}.config.yaml")
 
     def checkpoints(self) -> str:
-        return str(self.models / "{model_name}" / "checkpoints" / MODEL_STEM)
+        return str(self.models / "{model_name}" / "checkpoints" / (MODEL_STEM + self.training_tag))
 
     def training_logs(self) -> str:
         """Lightning's log folder of one training run."""
-        return str(self.logs / "lightning" / MODEL_STEM)
+        return str(self.logs / "lightning" / (MODEL_STEM + self.training_tag))
 
     def training_metrics(self) -> str:
         """The metrics per epoch of one training run (what the training figure draws)."""

@@ -193,6 +193,12 @@ def train_model_file(
         "data_name": data_name,
         "augmentation": augmentation,
         "train_images": max_images,
+        "learning_rate": learning_rate,
+        "energy_weight": energy_weight,
+        "batch_size": batch_size,
+        "precision": precision,
+        "use_ffcv": use_ffcv,
+        "train_ratio": ratio,
         "chance": round(1 / model.n_classes, 4),
     }
     staged = Path(checkpoint_dir) / "epochs"

@@ -79,9 +79,9 @@ rule train_model:
         # only a known launcher, every word quoted (dynvision.workflow.launcher).
         launcher=lambda wildcards, resources: launcher_prefix(resources.get("mpi", "")),
     log:
-        project_paths.log("train_model", MODEL_STEM),
+        project_paths.log("train_model", MODEL_STEM + project_paths.training_tag),
     benchmark:
-        project_paths.benchmark("train_model", MODEL_STEM)
+        project_paths.benchmark("train_model", MODEL_STEM + project_paths.training_tag)
     threads: rule_resources("train_model")["threads"]
     resources:
         mem_mb=scaled("train_model", "mem_mb"),

@@ -22,6 +22,7 @@ from dynvision.workflow.paths import (
     HASHED_ARGS_FOLDER,
     TEST_STEM,
     ProjectPaths,
+    file_status,
     sidecar,
     switch_off_tag,
 )
@@ -95,10 +96,12 @@ class WorkflowPlan:
         return experiment
 
     def variants(self, experiment: str) -> list[tuple[str, str]]:
-        """``(status, switch_off tag)`` of every test of one network in an experiment."""
+        """``(status, switch_off tag)`` of every test of one network in an experiment, the status in its file-name
+        form (with the training tag, :mod:`dynvision.workflow.provenance`)."""
         settings = self.experiment(experiment)
         tags = dict.fromkeys(switch_off_tag(switch_off_parts(setting)) for setting in settings["switch_off"])
-        return list(itertools.product(dict.fromkeys(settings["status"]), tags))
+        statuses = dict.fromkeys(file_status(status, self.paths.training_tag) for status in settings["status"])
+        return list(itertools.product(statuses, tags))
 
     def data_args(self, experiment: str) -> list[str]:
         """File-name forms of every data-argument combination of an experiment."""

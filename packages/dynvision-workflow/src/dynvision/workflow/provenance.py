@@ -1,0 +1,48 @@
+"""The training settings in the names of trained models, so that runs trained differently never share a file.
+
+A model trained with the reference settings below (those of the shipped ``config_defaults.yaml``) keeps the
+guide's names (``..._trained.pt``, ``..._epoch=2.pt``); any other training setting adds ``~`` and 8 hex digits of
+a hash of all of them to its status (``..._trained~3f9a1c2e.pt``), and with it to the names of its tests, figures,
+checkpoints and training logs. The trained model's sidecar records the settings the tag stands for. ``init``
+models do not depend on training and never carry a tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+REFERENCE_TRAINING = {
+    "epochs": 5,
+    "learning_rate": 0.003,
+    "energy_weight": 0.0,
+    "batch_size": 32,
+    "cluster_batch_size": 256,
+    "precision": "32",
+    "use_ffcv": False,
+    "train_ratio": 0.9,
+    "augmentation": "none",
+    "train_images": 3000,
+}
+"""The settings that change what training produces, at their shipped values (untagged names)."""
+TAG_PATTERN = r"~[0-9a-f]{8}"
+
+
+def training_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of ``config`` that change a trained model."""
+    return {key: config.get(key) for key in REFERENCE_TRAINING}
+
+
+def training_tag(config: Mapping[str, Any]) -> str:
+    """``""`` for the reference settings, else ``~`` and 8 hex digits of the SHA-256 of all the settings (numbers
+    as floats, so that 0 and 0.0 or 3e-3 and 0.003 give the same tag)."""
+    settings = training_settings(config)
+    if settings == REFERENCE_TRAINING:
+        return ""
+    canonical = {
+        key: float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        for key, value in settings.items()
+    }
+    return "~" + hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:8]
