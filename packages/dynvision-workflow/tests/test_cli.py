@@ -210,30 +210,24 @@ def test_train_model_augments_only_the_train_loader_and_records_the_preset(
     assert "unknown augmentation 'heavy'; valid choices: none, standard, strong" in result.output
 
 
-def test_train_model_bad_strategy_is_one_line(tmp_path: Path, data_root: Path) -> None:
-    init = _init_model(tmp_path, data_root)
-    result = runner.invoke(
-        app,
-        command("train-model", "--input", str(init), "--output", str(tmp_path / "out.pt"), "--checkpoint-dir",
-                str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--data-root", str(data_root),
-                "--strategy", "dpp"),
-    )  # fmt: skip
-    assert result.exit_code != 0
-    assert "strategy='dpp' is unknown; valid: auto, ddp" in result.output
-    assert not (tmp_path / "out.pt").exists()
-
-
-def test_train_model_refuses_an_epoch_to_save_beyond_its_epochs(tmp_path: Path, data_root: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--strategy", "dpp"], "strategy='dpp' is unknown; valid: auto, ddp"),
+        (["--save-epoch", "1", "--save-epoch", "9"],
+         f"save_epoch=9 is not an epoch of this training (1 to epochs={DEFAULTS['epochs']})"),
+    ],
+)  # fmt: skip
+def test_train_model_refuses_a_bad_option_in_one_line(tmp_path: Path, data_root: Path, option, message) -> None:
     init = _init_model(tmp_path, data_root)
     result = runner.invoke(
         app,
         command("train-model", "--input", str(init), "--output", str(tmp_path / "m_trained.pt"), "--checkpoint-dir",
                 str(tmp_path / "ckpt"), "--log-dir", str(tmp_path / "lightning"), "--data-root", str(data_root),
-                "--save-epoch", "1", "--save-epoch", "9"),
+                *option),
     )  # fmt: skip
     assert result.exit_code != 0
-    epochs = DEFAULTS["epochs"]
-    assert f"save_epoch=9 is not an epoch of this training (1 to epochs={epochs})" in result.output
+    assert message in result.output
     assert not (tmp_path / "m_trained.pt").exists()
 
 
