@@ -11,8 +11,8 @@ import yaml
 
 from dynvision.workflow.config import ConfigError, load_config
 from dynvision.workflow.controls import saved_epochs, status_refusal, switch_off_parts, switch_off_setting
-from dynvision.workflow.paths import status_file, switch_off_tag, tag_parts
-from dynvision.workflow.provenance import TAG_PATTERN
+from dynvision.workflow.paths import file_status, status_file, switch_off_tag, tag_parts
+from dynvision.workflow.provenance import REFERENCE_TRAINING, TAG_PATTERN, training_tag
 from dynvision.workflow.targets import WorkflowPlan
 from dynvision.workflow.validation import validate_config
 
@@ -161,22 +161,24 @@ def test_epochs_and_switched_off_recurrence_run_end_to_end(tmp_path: Path, data_
                     f"data_root={data_root}", statuses, dry=False)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     models = tmp_path / "models" / "DyRCNNx2"
-    [trained] = models.glob("*_trained.pt")
-    stem = trained.name.removesuffix("_trained.pt")
+    tag = training_tag({**REFERENCE_TRAINING, "epochs": 2, "train_images": 32, "batch_size": 16})
+    [trained] = models.glob(f"*_trained{tag}.pt")
+    stem = trained.name.removesuffix(f"_trained{tag}.pt")
     weights = {}
     for status, epochs in (("init", None), ("epoch=1", 1), ("epoch=2", 2), ("trained", 2)):
-        record = yaml.safe_load((models / f"{stem}_{status}.config.yaml").read_text())
+        named = file_status(status, tag)
+        record = yaml.safe_load((models / f"{stem}_{named}.config.yaml").read_text())
         assert (record["status"], record.get("epochs")) == (status, epochs)
-        weights[status] = torch.load(models / f"{stem}_{status}.pt", weights_only=True)["state_dict"]
+        weights[status] = torch.load(models / f"{stem}_{named}.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(weights["epoch=2"][name], value) for name, value in weights["trained"].items())
     assert not all(torch.equal(weights["epoch=1"][name], weights["trained"][name]) for name in weights["trained"])
     assert not (models / "checkpoints").exists() or not any((models / "checkpoints").iterdir())
 
-    logits = {}
+    logits, trained_as = {}, tag
     for status in ("init", "epoch=1", "trained"):
         for setting, tag in (("none", ""), ("recurrence", "-norecurrence")):
             [outputs] = (tmp_path / "reports" / "DyRCNNx2").glob(
-                f"{stem}_{status}{tag}_StimulusContrast*_test_outputs.csv"
+                f"{stem}_{file_status(status, trained_as)}{tag}_StimulusContrast*_test_outputs.csv"
             )
             sidecar = yaml.safe_load(outputs.with_name(outputs.stem + ".config.yaml").read_text())
             assert (sidecar["status"], sidecar["switch_off"]) == (status, setting)

@@ -95,12 +95,17 @@ class WorkflowPlan:
         experiment.setdefault("plots", self.config.get("plots") or [])
         return experiment
 
+    def file_status(self, status: str) -> str:
+        """A config status (``trained``) as file names write it in this run (``trained~3f9a1c2e`` for other than
+        the shipped training settings, :mod:`dynvision.workflow.provenance`)."""
+        return file_status(status, self.paths.training_tag)
+
     def variants(self, experiment: str) -> list[tuple[str, str]]:
         """``(status, switch_off tag)`` of every test of one network in an experiment, the status in its file-name
         form (with the training tag, :mod:`dynvision.workflow.provenance`)."""
         settings = self.experiment(experiment)
         tags = dict.fromkeys(switch_off_tag(switch_off_parts(setting)) for setting in settings["switch_off"])
-        statuses = dict.fromkeys(file_status(status, self.paths.training_tag) for status in settings["status"])
+        statuses = dict.fromkeys(self.file_status(status) for status in settings["status"])
         return list(itertools.product(statuses, tags))
 
     def data_args(self, experiment: str) -> list[str]:
