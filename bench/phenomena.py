@@ -113,6 +113,9 @@ def report_interval(table: pd.DataFrame) -> None:
     CHECKS[f"{last_area} suppressed at the shortest interval (ratio < 1)"] = bool(last[0] < 1)
     CHECKS[f"{last_area} recovering: ratio at the longest interval above the shortest"] = bool(last[-1] > last[0])
     CHECKS[f"{last_area} ratio rising with the interval"] = bool(np.all(np.diff(last) >= 0))
+    if np.isnan(last).all():  # e.g. a first response that never ends (an unstable model): no ratio to rank
+        CHECKS[f"{last_area} ratio rising with the interval from its deepest on"] = False
+        return
     deepest = int(np.nanargmin(last))
     intervals = ratios[ratios["area"] == last_area].sort_values("intervalms")["intervalms"].to_numpy()
     CHECKS[f"{last_area} ratio rising with the interval from its deepest ({intervals[deepest]:g} ms) on"] = bool(

@@ -68,6 +68,7 @@ def network_table(rctype: str, seed: str, noise: float = 0.05) -> pd.DataFrame:
                         "rctype": rctype,
                         "tsteps": 8,
                         "n_classes": 10,
+                        "settled": rctype == "full",  # a result of the test, not a setting: no part of the label
                         "contrast": contrast,
                         "trialms": 120,
                         "sample_index": np.repeat(np.arange(N_SAMPLES), len(TIMES)),

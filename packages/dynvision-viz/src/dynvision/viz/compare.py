@@ -52,6 +52,8 @@ PER_ROW = {
     RESPONSE_DELAY, "experiment",
 }  # fmt: skip
 """Columns that change from row to row of one test: never part of a variant or a condition."""
+OUTCOMES = {"settled"}
+"""Columns a test measures (the blank-decay flag), not a setting it was given: never part of a variant."""
 SEED = "seed"
 
 RESPONSE_MEASURES = {
@@ -105,7 +107,7 @@ def _constants(path: Path, header: list[str], parameter: str) -> dict[str, Any]:
     """The columns of a table that hold one value throughout (its sidecar's parameters), with that value."""
     import pandas as pd
 
-    candidates = [name for name in header if name not in PER_ROW and name not in (parameter, CONTROL)]
+    candidates = [name for name in header if name not in PER_ROW | OUTCOMES and name not in (parameter, CONTROL)]
     values: dict[str, set[Any]] = {name: set() for name in candidates}
     for chunk in pd.read_csv(path, usecols=candidates, chunksize=CHUNKSIZE, dtype=str, keep_default_na=False):
         for name in candidates:

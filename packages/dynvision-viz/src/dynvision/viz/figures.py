@@ -367,7 +367,8 @@ def _level_axis(ax: Axes, levels: Sequence[Any]) -> Callable[[Sequence[Any]], np
         from matplotlib.ticker import LogLocator, NullFormatter
 
         ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if values.max() / values.min() <= 100 else (1.0,)))
+        decades = np.floor(np.log10(values.max())) - np.ceil(np.log10(values.min())) + 1  # powers of 10 in range
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0,) if decades >= 2 else (1.0, 2.0, 5.0)))  # labels never crowd
         ax.xaxis.set_major_formatter(lambda value, _: f"{value:g}")
         ax.xaxis.set_minor_formatter(NullFormatter())
     return lambda values: np.asarray(values, dtype=float)
