@@ -185,7 +185,7 @@ def test_the_course_figure_shades_each_level_and_draws_bands(sweep: list[Path]) 
     figure = plot_comparison_courses(bands, parameter="contrast")
     axes = figure.get_axes()
     assert len(axes) == 2 * 3
-    assert axes[0].get_title() == "V1, contrast 1" and axes[5].get_title() == "Accuracy, contrast 0.02"
+    assert axes[0].get_title() == "V1\ncontrast 1" and axes[5].get_title() == "Accuracy\ncontrast 0.02"
     shaded = [patch for patch in axes[0].patches]
     assert len(shaded) == 1 and shaded[0].get_x() == pytest.approx(ONSET - DT / 2)
 

@@ -16,6 +16,16 @@ def test_configured_values_keep_their_colour_and_others_get_fallbacks() -> None:
     assert colours["novel"].startswith("#") and colours["novel"] not in ("#1b9e77", "#d95f02")
 
 
+def test_the_first_categorical_colours_are_far_apart() -> None:
+    """A sweep of four variants (the ablation of two switches) must not get two near colours (orange, vermillion)."""
+    import colorsys
+
+    colours = list(palette_for("adapt", ["a", "b", "c", "d"], load_config(default_config_path())).values())
+    hues = [360 * colorsys.rgb_to_hsv(*(int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)))[0] for c in colours]
+    gaps = [min(abs(a - b), 360 - abs(a - b)) for i, a in enumerate(hues) for b in hues[:i]]
+    assert min(gaps) > 30, (colours, hues)  # orange and vermillion are 13 degrees apart
+
+
 def test_numeric_sweeps_get_a_sequential_ramp_in_order() -> None:
     colours = palette_for("contrast", [0.8, 0.1, 0.4], load_config(default_config_path()))
     assert list(colours) == [0.8, 0.1, 0.4]

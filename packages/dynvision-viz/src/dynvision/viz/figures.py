@@ -474,7 +474,7 @@ def plot_comparison_courses(bands: pd.DataFrame, *, parameter: str, chance: floa
                     ax.fill_between(part["time_ms"], part["ci_low"], part["ci_high"], color=colours[variant],
                                     alpha=0.2, linewidth=0)  # fmt: skip
                 level_text = f"{level:g}" if isinstance(level, int | float | np.number) else str(level)
-                ax.set_title(f"{panel.capitalize() if panel == 'accuracy' else panel}, "
+                ax.set_title(f"{panel.capitalize() if panel == 'accuracy' else panel}\n"  # two lines fit a panel
                              f"{parameter_label(parameter).split(' (')[0].lower()} {level_text}")  # fmt: skip
                 if panel == "accuracy":
                     ax.set_ylim(-0.02, 1.02)
