@@ -393,3 +393,26 @@ def test_validation_accuracy_scores_the_last_step_the_loss_scores() -> None:
         logits = model(images)
     expected = (logits[:, 1].argmax(-1) == labels).float().mean().item()
     assert accuracy(model, [(images, labels)]) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-n", "--config", "epochs"], "--config entry 'epochs' is not name=value (e.g. epochs=5); targets go before"),
+        (["-n", "--config", "1epochs=3"], "--config entry '1epochs=3' is not name=value"),
+        (["-n", "--config", "epochs=2", "experiment"], "--config entry 'experiment' is not name=value"),
+        (["-n", "--configfile", "missing.yaml"], "--configfile missing.yaml does not exist"),
+    ],
+)
+def test_run_refuses_what_snakemake_would_answer_with_a_traceback(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["run", *args])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {message}" or message in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_run_passes_good_config_entries_on() -> None:
+    from dynvision.workflow.cli import snakemake_args_refusal
+
+    args = ["-j1", "experiment", "--config", "model_args={rctype:[full,self]}", "epochs=2", "-n"]
+    assert snakemake_args_refusal(args) is None

@@ -6,6 +6,7 @@ images); the rules pass every value from the configuration, whose defaults live 
 Heavy libraries are imported inside the commands so that `--help` stays instant.
 """
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -218,6 +219,27 @@ def snakefile_command() -> None:
     typer.echo(str(SNAKEFILE))
 
 
+CONFIG_ENTRY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*", re.DOTALL)
+
+
+def snakemake_args_refusal(args: list[str]) -> str | None:
+    """Why Snakemake would stop on ``args`` with a traceback of its own (None: it parses them): a ``--config``
+    entry that is not ``name=value`` or a ``--configfile`` that does not exist."""
+    option = None
+    for arg in args:
+        if arg.startswith("-"):
+            option = arg.split("=", 1)[0]
+            continue
+        if option in ("--config", "-C") and not CONFIG_ENTRY.fullmatch(arg):
+            return (
+                f"--config entry {arg!r} is not name=value (e.g. epochs=5); targets go before --config, "
+                "every word after it is a config entry"
+            )
+        if option in ("--configfile", "--configfiles") and not Path(arg).is_file():
+            return f"--configfile {arg} does not exist"
+    return None
+
+
 @app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run_command(context: typer.Context) -> None:
     """Run Snakemake on the workflow's Snakefile; every argument is passed on (e.g. `-j1 experiment`)."""
@@ -226,5 +248,9 @@ def run_command(context: typer.Context) -> None:
 
     from dynvision.workflow import SNAKEFILE
 
+    refusal = snakemake_args_refusal(context.args)
+    if refusal:
+        typer.echo(f"Error: {refusal}", err=True)
+        raise typer.Exit(2)
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), *context.args]
     raise typer.Exit(subprocess.call(command))
