@@ -32,7 +32,7 @@ class DatasetInfo:
         channels: 1 for grey-scale, 3 for RGB.
         mean: Per-channel mean used for normalisation (on [0, 1] pixel values); None for a dataset of
             config_data.yaml, whose statistics `get` computes from its training images
-            (:func:`dynvision.data.user_datasets.with_statistics`).
+            (:func:`dynvision.data.normalisation.with_statistics`).
         std: Per-channel standard deviation used for normalisation (None likewise).
         class_names: Class names in label order; None when they are read from the data on disk
             (tinyimagenet, imagenet), where folder names define the classes.

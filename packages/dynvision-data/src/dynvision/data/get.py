@@ -12,8 +12,10 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from dynvision.data.layout import SUBSETS, downloads_dir, raw_dir, resolve_data_root
-from dynvision.data.normalisation import STATISTICS_FILE
+from dynvision.data.normalisation import STATISTICS_FILE, statistics_path
 from dynvision.data.registry import DatasetInfo, Resource, get_dataset_info
 from dynvision.data.user_datasets import FOLDER_FORMAT
 
@@ -69,7 +71,7 @@ def get_data(
             if not (staging / subset).exists():
                 raise ValueError(f"preparing {data_name!r} produced no {subset!r} subset")
         if (staging / STATISTICS_FILE).exists():  # before the subsets, whose presence marks the dataset complete
-            os.replace(staging / STATISTICS_FILE, target / STATISTICS_FILE)
+            os.replace(staging / STATISTICS_FILE, statistics_path(data_name, data_root))
         for subset in SUBSETS:
             final = target / subset
             if final.is_symlink() or final.is_file():
@@ -154,33 +156,38 @@ def _link_existing(source: Path, staging: Path) -> None:
 
 def _link_folder(info: DatasetInfo, staging: Path, progress: bool) -> None:
     """Link a dataset of config_data.yaml (its train/ and test/ folders) once every image in it reads, and store
-    the normalisation statistics of its training images."""
-    from dynvision.data.layout import list_images
+    the normalisation statistics of its training images (each image decoded once: checked as it is measured)."""
     from dynvision.data.normalisation import compute_statistics
 
     folder = Path(info.extra["path"]).resolve()
-    _check_images(folder, info)
+    train, test = (_image_files(folder / subset) for subset in SUBSETS)
+    for path in test:
+        _read_image(path, info)
+    statistics = compute_statistics(train, info, progress=progress, read=_read_image)
     for subset in SUBSETS:
         (staging / subset).symlink_to(folder / subset, target_is_directory=True)
-    samples = list_images(staging / "train", {name: index for index, name in enumerate(info.class_names)})
-    statistics = compute_statistics(samples, info, progress=progress)
     (staging / STATISTICS_FILE).write_text(json.dumps({"source": str(folder), **statistics}, indent=1) + "\n")
 
 
-def _check_images(folder: Path, info: DatasetInfo) -> None:
-    """Every file of the class folders is a decodable, non-empty image (one line naming the first bad one)."""
-    from dynvision.data.folders import IMAGE_SUFFIXES, load_image
+def _image_files(root: Path) -> list[Path]:
+    """The files of a subset's class folders, every one an image file (one line naming the first that is not)."""
+    from dynvision.data.folders import IMAGE_SUFFIXES
 
-    for subset in ("train", "test"):
-        for path in sorted((folder / subset).glob("*/*")):
-            if path.name.startswith(".") or path.is_dir():
-                continue
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                raise ValueError(f"{path} is not an image ({', '.join(IMAGE_SUFFIXES)}); move it out of the folder")
-            if path.stat().st_size == 0:
-                raise ValueError(f"{path} is empty (0 bytes); replace or remove it")
-            try:
-                load_image(path, info)
-            except Exception as error:  # PIL raises several types for a broken file
-                message = f"{path} cannot be read as an image ({type(error).__name__}); replace or remove it"
-                raise ValueError(message) from None
+    files = [path for path in sorted(root.glob("*/*")) if not path.name.startswith(".") and not path.is_dir()]
+    for path in files:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ValueError(f"{path} is not an image ({', '.join(IMAGE_SUFFIXES)}); move it out of the folder")
+    return files
+
+
+def _read_image(path: Path, info: DatasetInfo) -> np.ndarray:
+    """One image decoded at the dataset's resolution, or one line naming it when it is empty or broken."""
+    from dynvision.data.folders import load_image
+
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes); replace or remove it")
+    try:
+        return load_image(path, info)
+    except Exception as error:  # PIL raises several types for a broken file
+        message = f"{path} cannot be read as an image ({type(error).__name__}); replace or remove it"
+        raise ValueError(message) from None

@@ -6,27 +6,33 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from dynvision.data.folders import load_image
 from dynvision.data.layout import resolve_data_root
 from dynvision.data.registry import DatasetInfo
 
 STATISTICS_FILE = "normalisation.json"
 
 
-def compute_statistics(samples: list[tuple[Path, int]], info: DatasetInfo, progress: bool = False) -> dict:
-    """Per-channel mean and standard deviation of the images on [0, 1], at the dataset's resolution."""
+def compute_statistics(
+    paths: list[Path],
+    info: DatasetInfo,
+    progress: bool = False,
+    read: Callable[[Path, DatasetInfo], np.ndarray] = load_image,
+) -> dict:
+    """Per-channel mean and standard deviation of the images on [0, 1], at the dataset's resolution (each image
+    decoded by ``read``, which may also check it)."""
     from tqdm import tqdm
-
-    from dynvision.data.folders import load_image
 
     total = np.zeros(info.channels)
     squares = np.zeros(info.channels)
     count = 0
-    for path, _ in tqdm(samples, desc=f"statistics of {info.name}", disable=not progress, unit="img"):
-        pixels = load_image(path, info).reshape(-1, info.channels).astype(np.float64) / 255
+    for path in tqdm(paths, desc=f"statistics of {info.name}", disable=not progress, unit="img"):
+        pixels = read(path, info).reshape(-1, info.channels).astype(np.float64) / 255
         total += pixels.sum(0)
         squares += (pixels**2).sum(0)
         count += len(pixels)
@@ -37,7 +43,7 @@ def compute_statistics(samples: list[tuple[Path, int]], info: DatasetInfo, progr
     return {
         "mean": [round(float(v), 6) for v in mean],
         "std": [round(float(v), 6) for v in std],
-        "images": len(samples),
+        "images": len(paths),
     }
 
 
