@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from dynvision.data.epochs import epoch_generator, set_epoch
+from dynvision.data.epochs import CountsItsEpochs, epoch_generator, set_epoch
 from dynvision.data.registry import DatasetInfo
 
 CROP_PADDING = 4
@@ -85,7 +85,7 @@ def augment(images: torch.Tensor, preset: str, info: DatasetInfo, generator: tor
     return images
 
 
-class AugmentedBatches:
+class AugmentedBatches(CountsItsEpochs):
     """A loader whose batches are augmented; each pass over it is the next epoch (counted in `epoch`, set by
     `set_epoch` for itself and the loader it wraps; :mod:`dynvision.data.epochs`)."""
 
@@ -96,13 +96,6 @@ class AugmentedBatches:
         self.info = info
         self.seed = seed
         self.epoch = 0
-
-    batch_sampler = None  # batches come whole; Lightning looks for a batch sampler beside ``sampler``
-
-    @property
-    def sampler(self) -> AugmentedBatches:
-        """Itself: Lightning sets the epoch of a loader through ``loader.sampler.set_epoch``."""
-        return self
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch

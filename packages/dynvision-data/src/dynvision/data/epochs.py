@@ -45,3 +45,17 @@ def set_epoch(loader: object, epoch: int) -> None:
     sampler = getattr(loader, "sampler", None)
     if callable(getattr(sampler, "set_epoch", None)):
         sampler.set_epoch(epoch)
+
+
+class CountsItsEpochs:
+    """Base of the loader wrappers that count their own epoch (augmented, FFCV batches): Lightning sets the epoch
+    through ``loader.sampler.set_epoch``, so the wrapper is its own sampler; it hands out whole batches."""
+
+    batch_sampler = None
+
+    @property
+    def sampler(self) -> CountsItsEpochs:
+        return self
+
+    def set_epoch(self, epoch: int) -> None:
+        raise NotImplementedError

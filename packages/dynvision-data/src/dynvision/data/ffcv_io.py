@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dynvision.data.epochs import CountsItsEpochs
 from dynvision.data.files import atomic_path, write_text_atomic
 from dynvision.data.layout import processed_path
 from dynvision.data.loaders import FolderDataset, split_indices, train_all_samples
@@ -106,19 +107,12 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-class FFCVBatches:
+class FFCVBatches(CountsItsEpochs):
     """Iterates an FFCV Loader, copying each batch out of FFCV's reused buffers into fresh tensors."""
 
     def __init__(self, loader, channels: int):
         self.loader = loader
         self.channels = channels
-
-    batch_sampler = None  # batches come whole; Lightning looks for a batch sampler beside ``sampler``
-
-    @property
-    def sampler(self) -> FFCVBatches:
-        """Itself: Lightning sets the epoch of a loader through ``loader.sampler.set_epoch``."""
-        return self
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch of FFCV's next pass: its random order is drawn from (seed + epoch)."""
