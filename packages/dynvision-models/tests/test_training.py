@@ -114,7 +114,6 @@ def test_a_run_resumed_twice_keeps_one_whole_metrics_log(tmp_path):
     straight, resumed = logged(tmp_path / "a"), logged(tmp_path / "b")
     assert [row[0] for row in straight if row[3]] == ["0", "1", "2", "3"]
     assert resumed == straight
-    assert not (tmp_path / "b" / "metrics.earlier.csv").exists()
 
 
 def test_parameter_groups_scale_recurrent_and_feedback_rates():

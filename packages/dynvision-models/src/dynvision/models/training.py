@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,25 @@ from torch import nn
 
 from dynvision.models.network import TemporalNetwork
 from dynvision.models.spec import late_response_refusal
-from dynvision.models.training_log import KeepEarlierMetrics
+from dynvision.models.training_log import MetricsLog
 
 PRECISIONS = ("32", "bf16-mixed", "16-mixed")
+
+
+def archive_damage(path: Path) -> str | None:
+    """Why a checkpoint (a torch zip archive) cannot be read whole, or None: every member's checksum is checked,
+    so a file cut short or overwritten is never resumed from."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        return str(error) or type(error).__name__
+    return f"{bad} fails its checksum" if bad else None
+
+
+def strategy_names() -> list[str]:
+    """The strategy names Lightning's Trainer accepts: ``auto`` and its registry's."""
+    return ["auto", *sorted(StrategyRegistry.available_strategies())]
 
 
 def parameter_groups(model: nn.Module, lr: float, recurrent_factor: float, feedback_factor: float) -> list[dict]:
@@ -204,9 +221,8 @@ def train(
     if str(precision) not in PRECISIONS:
         raise ValueError(f"precision={precision!r} is unknown; valid: {', '.join(PRECISIONS)}")
     devices = parse_devices(devices)
-    strategies = ("auto", *sorted(StrategyRegistry.available_strategies()))
-    if strategy not in strategies:
-        raise ValueError(f"strategy={strategy!r} is unknown; valid: {', '.join(strategies)}")
+    if strategy not in strategy_names():
+        raise ValueError(f"strategy={strategy!r} is unknown; valid: {', '.join(strategy_names())}")
     if max_epochs < 1:
         raise ValueError(f"max_epochs={max_epochs} must be >= 1")
     if isinstance(model, TemporalNetwork):  # a held image: the read-out must see a response before the last step
@@ -221,14 +237,18 @@ def train(
     logger = CSVLogger(str(log_dir), name="", version="") if log_dir is not None else False
     last = checkpoint_dir / "last.ckpt"
     ckpt_path = str(last) if resume and last.exists() else None
-    earlier = KeepEarlierMetrics(log_dir) if logger and ckpt_path is not None else None
+    if ckpt_path is not None and (damage := archive_damage(last)):
+        raise ValueError(
+            f"{last} is damaged ({damage}); delete it to train from the start (or restore it from a backup)"
+        )
+    metrics_log = MetricsLog(log_dir, checkpoint_dir, resuming=ckpt_path is not None) if logger else None
     trainer = pl.Trainer(
         max_epochs=max_epochs,
         precision=str(precision),
         accelerator="auto",
         devices=devices,
         strategy=strategy,
-        callbacks=[checkpoint, *([] if earlier is None else [earlier]), *(callbacks or [])],
+        callbacks=[checkpoint, *([] if metrics_log is None else [metrics_log]), *(callbacks or [])],
         logger=logger,
         enable_progress_bar=progress_bar,
         enable_model_summary=False,
@@ -238,9 +258,9 @@ def train(
         num_sanity_val_steps=0,
     )
     with warnings.catch_warnings():
-        if earlier is not None:  # the logger warns that it deletes metrics.csv, which `earlier` has moved
+        if ckpt_path is not None:  # the logger warns that it deletes metrics.csv, whose rows the checkpoint keeps
             warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
         trainer.fit(system, train_loader, val_loader, ckpt_path=ckpt_path)
-    if earlier is not None:
-        earlier.merge()
+    if metrics_log is not None:
+        metrics_log.merge()
     return model

@@ -1,7 +1,8 @@
 """One ``metrics.csv`` for a whole training run, however often it was interrupted and resumed.
 
-Lightning's CSV logger deletes ``metrics.csv`` when it starts, also when a run resumes from a checkpoint,
-which would leave the training curve without the epochs before the interruption.
+Lightning's CSV logger deletes ``metrics.csv`` when it starts, also when a run resumes from a checkpoint, and
+a workflow rerunning an incomplete job deletes its outputs, the log among them; so the rows logged up to each
+checkpoint are kept beside it, where the resumed run finds them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from dynvision.models.files import atomic_path
 
 METRICS_FILE = "metrics.csv"
-EARLIER_FILE = "metrics.earlier.csv"
+SNAPSHOT_FILE = "metrics.checkpointed.csv"
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -36,33 +37,44 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-class KeepEarlierMetrics(Callback):
-    """On a resumed run, keeps the rows of the epochs the checkpoint holds and puts them before the new ones.
+class MetricsLog(Callback):
+    """Keeps the rows of the epochs a checkpoint holds, so that a resumed run's ``metrics.csv`` has every epoch
+    once, as an uninterrupted run's has.
 
-    Made before the logger starts: it moves the rows logged so far to ``metrics.earlier.csv``. When training
-    starts it knows the epoch the checkpoint resumes from and drops rows of that epoch or later (an epoch that
-    was cut short runs again). :meth:`merge` writes the whole log back to ``metrics.csv`` once the run ends; a
-    run interrupted again leaves ``metrics.earlier.csv`` for the next resume.
+    Whenever a checkpoint is saved, when the next epoch starts and when training ends, the logger writes out the
+    rows it holds in memory and the rows so far (those of earlier runs first) are copied to
+    ``checkpoint_dir/SNAPSHOT_FILE``. A run resuming from that checkpoint reads them back, drops the rows of the
+    epoch it redoes (one cut short, or one whose checkpoint was never written) and :meth:`merge` puts them before
+    its own once it ends.
     """
 
-    def __init__(self, log_dir: str | os.PathLike) -> None:
+    def __init__(self, log_dir: str | os.PathLike, checkpoint_dir: str | os.PathLike, *, resuming: bool) -> None:
         self.current = Path(log_dir) / METRICS_FILE
-        self.earlier = Path(log_dir) / EARLIER_FILE
+        self.snapshot = Path(checkpoint_dir) / SNAPSHOT_FILE
         self.writes = rank_zero_only.rank == 0  # with several processes, the one that logs
-        self.rows = read_rows(self.earlier) + read_rows(self.current) if self.writes else []
-        if self.rows:
-            write_rows(self.earlier, self.rows)
-        if self.writes:
-            self.current.unlink(missing_ok=True)
+        self.rows = read_rows(self.snapshot) if resuming and self.writes else []
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.rows:
-            self.rows = [row for row in self.rows if int(float(row["epoch"])) < trainer.current_epoch]
-            write_rows(self.earlier, self.rows)
+        self.rows = [row for row in self.rows if int(float(row["epoch"])) < trainer.current_epoch]
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+        self._keep(trainer)
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Again once the epoch before has logged its epoch means, which Lightning does after its checkpoint."""
+        self._keep(trainer)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """And after the last epoch, for a run that dies before its trained model is written."""
+        self._keep(trainer)
+
+    def _keep(self, trainer: pl.Trainer) -> None:
+        if trainer.logger is not None:
+            trainer.logger.save()
+        if self.writes:
+            write_rows(self.snapshot, self.rows + read_rows(self.current))
 
     def merge(self) -> None:
         """Earlier rows first, then this run's; called after ``Trainer.fit`` has returned."""
         if self.rows:
             write_rows(self.current, self.rows + read_rows(self.current))
-        if self.writes:
-            self.earlier.unlink(missing_ok=True)
