@@ -10,7 +10,13 @@ import typer
 
 from dynvision.models.__about__ import __version__
 
-app = typer.Typer(help="Build, inspect and initialise DynVision models.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Build, inspect and initialise DynVision models.",
+    no_args_is_help=True,
+    add_completion=False,
+    # plain click errors: one 'Error: ...' line, also in log files (no box drawn over several lines)
+    rich_markup_mode=None,
+)
 
 ArgsOption = Annotated[
     list[str] | None,
@@ -53,7 +59,7 @@ def list_command() -> None:
 def info(
     name: Annotated[str, typer.Argument(help="Model name, e.g. DyRCNNx4, or a model file (.pt) to inspect.")],
     args: ArgsOption = None,
-    size: Annotated[int, typer.Option(help="Input image size in pixels for the FLOP count.")] = 32,
+    size: Annotated[int, typer.Option(min=1, help="Input image size in pixels for the FLOP count.")] = 32,
     stability: Annotated[
         bool, typer.Option("--stability", help="Also run the blank-decay test (a brief stimulus, then 60 blanks).")
     ] = False,
@@ -72,7 +78,10 @@ def info(
             model = create_model(name, **parse_args(args))
     except (ValueError, OSError) as error:
         _fail(error)
-    summary = describe(model, size)
+    try:
+        summary = describe(model, size)
+    except RuntimeError as error:  # torch's words for an image the areas' kernels do not fit
+        _fail(ValueError(f"--size {size} is too small for {name}: {str(error).splitlines()[0]}"))
     typer.echo(f"model: {name}")
     typer.echo(f"areas: {', '.join(summary['areas'])}")
     typer.echo(f"parameters: {summary['parameters']:,}")

@@ -306,7 +306,8 @@ def builtin_arguments(name: str) -> list[str] | None:
 
 
 def map_arguments(name: str, kwargs: Mapping[str, Any], valid: list[str]) -> dict[str, Any]:
-    """Map aliases to long names, drop ``None`` (= the model's default), refuse keys not in ``valid``."""
+    """Map aliases to long names, drop ``None`` (= the model's default), refuse keys not in ``valid``, and type
+    the values of known arguments."""
     resolved: dict[str, Any] = {}
     for key, value in kwargs.items():
         long = ALIASES.get(key, key)
@@ -319,7 +320,8 @@ def map_arguments(name: str, kwargs: Mapping[str, Any], valid: list[str]) -> dic
         if long in resolved:
             raise ValueError(f"argument {long!r} given twice (as {key!r} and under another name)")
         if value is not None:
-            resolved[long] = value
+            kind = DYNAMICS_TYPES.get(long) or KEYWORD_TYPES.get(long)
+            resolved[long] = coerce(key, value, kind) if kind else value  # a bad value named as it was written
     return resolved
 
 
@@ -370,5 +372,5 @@ def canonical_model_args(args: Mapping[str, Any]) -> dict[str, Any]:
         short = SHORT_NAMES.get(long, long)
         if short in canonical:
             raise ValueError(f"argument {long!r} given twice (as {key!r} and under another name)")
-        canonical[short] = value if kind is None or value is None else coerce(long, value, kind)
+        canonical[short] = value if kind is None or value is None else coerce(key, value, kind)
     return canonical
