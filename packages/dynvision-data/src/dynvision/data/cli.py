@@ -15,7 +15,11 @@ import typer
 from dynvision.data.__about__ import __version__
 
 app = typer.Typer(
-    help="Get, convert and preview DynVision datasets and stimuli.", no_args_is_help=True, add_completion=False
+    help="Get, convert and preview DynVision datasets and stimuli.",
+    no_args_is_help=True,
+    add_completion=False,
+    # plain click errors: one 'Error: ...' line, also in log files (no box drawn over several lines)
+    rich_markup_mode=None,
 )
 
 DataRoot = Annotated[
@@ -118,7 +122,7 @@ def get(
         Path | None, typer.Option(help="imagenet only: an existing folder with train/ and val/ class folders.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Rebuild raw/ even when it exists.")] = False,
-    retries: Annotated[int, typer.Option(help="Download retries per file.")] = 3,
+    retries: Annotated[int, typer.Option(min=0, help="Download retries per file.")] = 3,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Download (or generate, or link) a dataset into raw/NAME/{train,test}/{class}/."""

@@ -98,6 +98,7 @@ def write_betons(
             writer.from_indexed_dataset(_RGBView(dataset, indices), chunksize=256)
         record = {"data_name": data_name, "split": split, "ratio": ratio, "seed": seed, "n_samples": len(indices)}
         record.update(write_mode=write_mode, jpeg_quality=jpeg_quality, n_train_all=len(samples))
+        record["n_bytes"] = path.stat().st_size  # a file cut short later is found before FFCV reads it
         write_text_atomic(_sidecar(path), json.dumps(record, indent=1) + "\n")
         written[split] = path
     return written
@@ -146,12 +147,17 @@ def ffcv_loader(
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist; run `dynvision-data convert {data_name}` first")
     sidecar = _sidecar(path)
+    rebuild = f"rerun `dynvision-data convert {data_name} --ratio {ratio} --seed {split_seed}`"
     if sidecar.is_file():
         record = json.loads(sidecar.read_text())
+        if record.get("n_bytes", path.stat().st_size) != path.stat().st_size:
+            raise ValueError(
+                f"{path} is damaged: {path.stat().st_size} bytes, written as {record['n_bytes']}; {rebuild}"
+            )
         if (record["ratio"], record["seed"]) != (ratio, split_seed):
             raise ValueError(
                 f"{path} was written for ratio={record['ratio']}, seed={record['seed']}, not ratio={ratio}, "
-                f"seed={split_seed}; rerun `dynvision-data convert {data_name} --ratio {ratio} --seed {split_seed}`"
+                f"seed={split_seed}; {rebuild}"
             )
     _import_ffcv()
     from ffcv.fields.decoders import IntDecoder, SimpleRGBImageDecoder
@@ -162,16 +168,19 @@ def ffcv_loader(
     # Normalise inside FFCV's compiled pipeline (uint8 -> float32 in one pass); grey statistics cover all 3 copies.
     mean = np.resize(np.asarray(info.mean, dtype=np.float64) * 255, 3)
     std = np.resize(np.asarray(info.std, dtype=np.float64) * 255, 3)
-    loader = Loader(
-        str(path),
-        batch_size=batch_size,
-        num_workers=max(1, num_workers),
-        order=OrderOption.RANDOM if shuffle else OrderOption.SEQUENTIAL,
-        seed=seed,
-        drop_last=drop_last,
-        pipelines={
-            "image": [SimpleRGBImageDecoder(), NormalizeImage(mean, std, np.float32), ToTensor(), ToTorchImage()],
-            "label": [IntDecoder(), ToTensor()],
-        },
-    )
+    try:
+        loader = Loader(
+            str(path),
+            batch_size=batch_size,
+            num_workers=max(1, num_workers),
+            order=OrderOption.RANDOM if shuffle else OrderOption.SEQUENTIAL,
+            seed=seed,
+            drop_last=drop_last,
+            pipelines={
+                "image": [SimpleRGBImageDecoder(), NormalizeImage(mean, std, np.float32), ToTensor(), ToTorchImage()],
+                "label": [IntDecoder(), ToTensor()],
+            },
+        )
+    except Exception as error:  # FFCV reads a damaged header as negative sizes, missing pages, ...
+        raise ValueError(f"{path} cannot be read as a .beton ({str(error).splitlines()[0]}); {rebuild}") from None
     return FFCVBatches(loader, info.channels)
