@@ -10,7 +10,13 @@ import typer
 
 from dynvision.viz.__about__ import __version__
 
-app = typer.Typer(help="Process DynVision test outputs and plot figures.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Process DynVision test outputs and plot figures.",
+    no_args_is_help=True,
+    add_completion=False,
+    # plain click errors: one 'Error: ...' line, also in log files (no box drawn over several lines)
+    rich_markup_mode=None,
+)
 
 Output = Annotated[Path, typer.Option("--output", "-o", help="File to write (written atomically).")]
 

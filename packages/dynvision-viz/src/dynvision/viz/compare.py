@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, read_header
+from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, read_header, reading
 from dynvision.viz.measures import (
     CONTROL,
     Course,
@@ -117,9 +117,14 @@ def _constants(path: Path, header: list[str], parameter: str) -> dict[str, Any]:
 
 def read_network(path: str | Path, parameter: str) -> Network:
     """The per-sample courses of one network's table, checked for the columns a comparison needs."""
+    path = Path(path)
+    with reading(path):
+        return _read_network(path, parameter)
+
+
+def _read_network(path: Path, parameter: str) -> Network:
     import pandas as pd
 
-    path = Path(path)
     header = read_header(path)
     missing = [name for name in (parameter, "sample_index", "time_ms", "correct", "stimulus_on") if name not in header]
     if missing:

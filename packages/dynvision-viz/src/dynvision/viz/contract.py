@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,13 +115,28 @@ def first_response_steps(config: dict[str, Any], *, source: str = "sidecar") -> 
     return dict(steps)
 
 
+@contextmanager
+def reading(path: str | Path) -> Iterator[None]:
+    """Errors raised while ``path`` is read name it (pandas' parser and the text decoder do not)."""
+    try:
+        yield
+    except DataContractError:
+        raise
+    except ValueError as error:  # pandas' ParserError and UnicodeDecodeError are ValueErrors
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataContractError(message if str(path) in message else f"{path}: {message}") from None
+
+
 def read_header(path: str | Path) -> list[str]:
     """Return the column names of a CSV file, refusing missing and empty files."""
     path = Path(path)
     if not path.exists():
         raise DataContractError(f"{path}: file does not exist")
-    with path.open() as handle:
-        first = handle.readline().strip()
+    try:
+        with path.open() as handle:
+            first = handle.readline().strip()
+    except UnicodeDecodeError as error:
+        raise DataContractError(f"{path}: not a text CSV file (byte {error.start} is not UTF-8); rebuild it") from None
     if not first:
         raise DataContractError(f"{path}: file is empty (expected a CSV header)")
     return next(csv.reader([first]))

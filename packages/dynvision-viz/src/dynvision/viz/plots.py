@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, class_names_of, read_header
+from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, class_names_of, read_header, reading
 from dynvision.viz.measures import CONTROL
 
 if TYPE_CHECKING:
@@ -280,4 +280,5 @@ def draw(name: str, path: str | Path, options: PlotOptions | None = None) -> Fig
     path = Path(path)
     if not path.exists():
         raise DataContractError(f"{path}: file does not exist")
-    return PLOTS[name][0](path, options or PlotOptions())
+    with reading(path):
+        return PLOTS[name][0](path, options or PlotOptions())

@@ -27,6 +27,7 @@ from dynvision.viz.contract import (
     load_responses,
     load_sidecar,
     read_header,
+    reading,
     sidecar_path,
     write_sidecar,
 )
@@ -143,7 +144,7 @@ def process_test(
 ) -> int:
     """Write the tidy table of one test to `output` (CSV) and carry its sidecar along; return the row count."""
     n_rows = 0
-    with atomic_path(output) as temporary:
+    with atomic_path(output) as temporary, reading(outputs_path):
         for index, chunk in enumerate(iter_tidy_test(outputs_path, responses_path, dt=dt, chunksize=chunksize)):
             chunk.to_csv(temporary, mode="w" if index == 0 else "a", header=index == 0, index=False)
             n_rows += len(chunk)
