@@ -127,10 +127,20 @@ def load_config(
         try:
             content = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as error:
-            raise ConfigError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+            mark = getattr(error, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ConfigError(f"{path} is not valid YAML{where}: {problem}") from None
         if not isinstance(content, dict):
             raise ConfigError(f"{path} must hold a mapping of keys to values")
         config = deep_merge(config, content)
-    config = deep_merge(config, parse_overrides(overrides or {}))
+    overrides = parse_overrides(overrides or {})
+    for key, value in overrides.items():
+        if value == {} and config.get(key):
+            raise ConfigError(
+                f"--config {key}={{}} changes nothing (mappings merge key by key into the config files' {key}); "
+                f"set the keys to change, e.g. {key}={{name:value}}, or edit the config file"
+            )
+    config = deep_merge(config, overrides)
     config["config_dir"] = str(folder.resolve())
     return normalize(config)

@@ -8,7 +8,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
 
 from dynvision.workflow.arguments import ARGS_PATTERN
 from dynvision.workflow.config import ConfigError, load_config, use_data_config
@@ -29,7 +28,9 @@ try:
     _merged = validate_config(_loaded, registries=workflow.is_main_process)
     check_output_folders(_merged, Path.cwd())
 except ConfigError as error:
-    raise WorkflowError(f"invalid configuration: {error}") from None
+    # One line and exit: a WorkflowError would wrap it in Snakemake's file-and-line frame.
+    print(f"invalid configuration: {error}", file=sys.stderr)
+    sys.exit(1)
 config.clear()
 config.update(_merged)
 

@@ -121,13 +121,49 @@ def _stimuli() -> Iterable[str]:
 
 
 def _check_groups(config: dict[str, Any]) -> None:
-    """Every test group must be defined for every dataset (``all`` always is)."""
-    from dynvision.data.groups import list_groups
+    """Every test group must be defined for every dataset (``all`` always is), and every group of the dataset
+    must list only classes it has (where its class names are known before it is downloaded)."""
+    from dynvision.data.groups import list_groups, resolve_group
 
     config_data = Path(config.get("config_dir", "configs")) / "config_data.yaml"
+    config_path = config_data if config_data.exists() else None
     for data_name in as_list(config["data_name"]):
-        valid = list_groups(data_name, config_path=config_data if config_data.exists() else None)
+        valid = list_groups(data_name, config_path=config_path)
         _check(f"data_group of {data_name}", as_list(config["data_group"]), valid)
+        for group in valid:
+            try:
+                resolve_group(data_name, group, config_path, config.get("data_root"))
+            except FileNotFoundError:
+                break  # classes defined by folders not there yet: `get_data` checks them
+            except ValueError as error:
+                raise ConfigError(f"{config_data.name}: {error}") from None
+
+
+def check_strategy(config: dict[str, Any]) -> None:
+    """The Lightning strategy must be one Lightning knows (its registry is read only for a rarer one)."""
+    if config["strategy"] not in ("auto", "ddp"):
+        from dynvision.models.training import strategy_names
+
+        _check("strategy", [config["strategy"]], strategy_names())
+
+
+def check_parameters(config: dict[str, Any]) -> None:
+    """Each experiment's ``parameter`` must be a column its tests will have: one of its data arguments (or
+    model arguments, or a column every test has)."""
+    from dynvision.viz.process import FRONT_COLUMNS
+
+    model_keys = list(config.get("model_args") or {}) if isinstance(config.get("model_args"), dict) else []
+    for name, experiment in config["experiment_config"].items():
+        parameter = experiment.get("parameter")
+        if not parameter:
+            continue
+        data_args = experiment.get("data_args") or {}
+        valid = [*(data_args if isinstance(data_args, dict) else ()), *model_keys, *FRONT_COLUMNS, "switch_off"]
+        if parameter not in valid:
+            raise ConfigError(
+                f"experiment_config.{name}.parameter: {parameter!r} is none of the experiment's arguments"
+                f"{grammar.closest(str(parameter), valid)}; valid: {', '.join(dict.fromkeys(valid))}"
+            )
 
 
 def check_experiment_controls(config: dict[str, Any]) -> None:
@@ -205,7 +241,7 @@ def check_data_args(
     """Every stimulus must accept every point of its experiment's ``data_args`` (the data package says why not)
     in frames of every ``dt`` of the sweep, and show its first frame early enough for the model's last area
     to respond (``latest``: its first-response step, from :func:`check_model_args`) before the protocol ends."""
-    from dynvision.data.stimuli import create_stimulus
+    from dynvision.data.stimuli import create_stimulus, get_stimulus_class
     from dynvision.workflow.targets import WorkflowPlan
 
     plan = WorkflowPlan(config)
@@ -213,6 +249,13 @@ def check_data_args(
         settings = plan.experiment(name)
         for encoded in sweep_args(settings["data_args"], f"data_args of experiment {name}"):
             where = f"data_args of experiment {name} at the sweep point {point_text(encoded)}"
+            valid = get_stimulus_class(settings["data_loader"]).argument_names()
+            for key in decode_args(encoded):
+                if key not in valid:
+                    raise ConfigError(
+                        f"{where}: unknown argument {key!r} for {settings['data_loader']}"
+                        f"{grammar.closest(key, valid)}; valid choices: {', '.join(valid)}"
+                    )
             for dt in sorted(dts) or [None]:
                 try:
                     stimulus = create_stimulus(settings["data_loader"], dt=dt, **decode_args(encoded))
@@ -273,6 +316,7 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
             raise ConfigError(f"experiment name {name!r} is not a file-name part: use letters, digits, '.' and '-'")
     _check("experiment", as_list(config["experiment"]), experiments)
     check_experiment_controls(config)
+    check_parameters(config)
     check_plots(config)
     for name, experiment in experiments.items():
         data_args = experiment.get("data_args") or {}
@@ -288,4 +332,5 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
         _check("data loader", [experiments[name]["data_loader"] for name in as_list(config["experiment"])], _stimuli())
         check_data_args(config, as_list(config["experiment"]), latest, dts)
         _check_groups(config)
+        check_strategy(config)
     return config
