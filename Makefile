@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 EXP    ?= contrast
 PKG    ?=
 BUMP   ?=
+# Snakemake on the root Snakefile, through the wrapper that answers argument mistakes in one line
+SNAKEMAKE := $(BIN)/dynvision-workflow run --snakefile Snakefile
 
 .PHONY: help install test lint format build version clean experiment experiments dryrun dag report cluster cluster-all cluster-status
 
@@ -33,20 +35,20 @@ clean: ## Remove builds and caches (never data/, models/ or reports/)
 	rm -rf dist build .pytest_cache .ruff_cache && find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 experiment: ## Run one experiment end to end: make experiment EXP=contrast
-	$(BIN)/snakemake --cores 2 experiment --config experiment=$(EXP)
+	$(SNAKEMAKE) --cores 2 experiment --config experiment=$(EXP)
 
 experiments: ## Run every experiment in configs/config_experiments.yaml
-	$(BIN)/snakemake --cores 2 all_experiments
+	$(SNAKEMAKE) --cores 2 all_experiments
 
 dryrun: ## Show what an experiment would run: make dryrun EXP=contrast
-	$(BIN)/snakemake -n experiment --config experiment=$(EXP)
+	$(SNAKEMAKE) -n experiment --config experiment=$(EXP)
 
 dag: ## Draw an experiment's job graph to reports/dag_<EXP>.pdf
-	mkdir -p reports && $(BIN)/snakemake experiment --dag --config experiment=$(EXP) > reports/dag_$(EXP).dot
+	mkdir -p reports && $(SNAKEMAKE) experiment --dag --config experiment=$(EXP) > reports/dag_$(EXP).dot
 	dot -Tpdf reports/dag_$(EXP).dot -o reports/dag_$(EXP).pdf
 
 report: ## Build the browsable HTML report of all experiments
-	$(BIN)/snakemake finished_experiments --report reports/report.html
+	$(SNAKEMAKE) finished_experiments --report reports/report.html
 
 cluster: ## Run one experiment on SLURM: make cluster EXP=contrast
 	SNAKECHARM_LOG_NAME=$(EXP) ./cluster/snakecharm.sh -j100 experiment --config experiment=$(EXP)

@@ -81,6 +81,25 @@ unlock_if_stale() {
   fi
 }
 
+# check_arguments ARGS...: the --config and --configfile mistakes Snakemake's parser answers with a traceback
+check_arguments() {
+  local arg option=''
+  for arg in "$@"; do
+    if [[ "$arg" == -* ]]; then
+      option="${arg%%=*}"
+      continue
+    fi
+    case "$option" in
+      --config | -C)
+        [[ "$arg" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] ||
+          fail "--config entry '$arg' is not name=value (e.g. epochs=5); targets go before --config, every word after it is a config entry"
+        ;;
+      --configfile | --configfiles) [ -f "$arg" ] || fail "--configfile $arg does not exist" ;;
+    esac
+  done
+}
+
+check_arguments "${args[@]}"
 activate_environment
 unlock_if_stale
 log="logs/slurm/snakecharm_${SNAKECHARM_LOG_NAME:-$(log_name "${args[@]}")}.log"

@@ -245,10 +245,14 @@ def test_snakecharm_returns_snakemakes_exit_code_in_the_foreground(workdir: Path
         (["--cores", "2", "--until", "train_model"], "train_model"),
         (["-j100"], "all"),
         (["-j1", "reports/x y.done"], "reports_x_y.done"),
-        (["-s", "../Snakefile", "--directory", "run", "--configfile", "c.yaml", "experiment"], "experiment"),
+        (
+            ["-s", "../Snakefile", "--directory", "run", "--configfile", "c.yaml", "--cores", "1", "experiment"],
+            "experiment",
+        ),
     ],
 )
 def test_snakecharm_names_the_log_after_the_first_target(workdir: Path, args: list[str], name: str) -> None:
+    (workdir / "c.yaml").write_text("{}\n")
     charm(workdir, "--foreground", *args)
     assert (workdir / "logs" / "slurm" / f"snakecharm_{name}.log").exists()
 
@@ -318,3 +322,20 @@ def test_local_slurm_names_the_valid_commands() -> None:
     result = subprocess.run([str(CLUSTER / "local-slurm.sh"), "restart"], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip().endswith("error: unknown command 'restart'; valid: start, stop, status")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-j1", "--config", "epochs"], "snakecharm: --config entry 'epochs' is not name=value"),
+        (["-j1", "--configfile", "missing.yaml", "experiment"], "snakecharm: --configfile missing.yaml does not exist"),
+    ],
+)
+def test_snakecharm_refuses_what_snakemake_would_answer_with_a_traceback(
+    workdir: Path, args: list[str], message: str
+) -> None:
+    """Checked before anything starts, in the foreground, so the mistake is not only in the background log."""
+    result = charm(workdir, *args)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(message) and len(result.stderr.strip().splitlines()) == 1
+    assert not (workdir / "logs").exists()

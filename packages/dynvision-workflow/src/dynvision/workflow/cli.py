@@ -6,6 +6,8 @@ images); the rules pass every value from the configuration, whose defaults live 
 Heavy libraries are imported inside the commands so that `--help` stays instant.
 """
 
+import math
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +17,11 @@ import typer
 from dynvision.workflow.__about__ import __version__
 
 app = typer.Typer(
-    help="Run DynVision's experiment workflow and its runtime commands.", no_args_is_help=True, add_completion=False
+    help="Run DynVision's experiment workflow and its runtime commands.",
+    no_args_is_help=True,
+    add_completion=False,
+    # plain click errors: one 'Error: ...' line, also in log files (no box drawn over several lines)
+    rich_markup_mode=None,
 )
 
 
@@ -82,6 +88,13 @@ def init_model_command(
     typer.echo(f"wrote {output}")
 
 
+def _finite(value: float) -> float:
+    """A float option must be a finite number (``inf`` passes a lower bound)."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value} must be a finite number")
+    return value
+
+
 @app.command("train-model")
 def train_model_command(
     input_path: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False, help="Initial model file.")],
@@ -91,13 +104,15 @@ def train_model_command(
     data_name: Annotated[str, typer.Option(help="Dataset to train on.")],
     data_root: DataRoot,
     epochs: Annotated[int, typer.Option(min=1)],
-    learning_rate: Annotated[float, typer.Option(min=0.0)],
-    energy_weight: Annotated[float, typer.Option(min=0.0)],
+    learning_rate: Annotated[float, typer.Option(min=0.0, callback=_finite)],
+    energy_weight: Annotated[float, typer.Option(min=0.0, callback=_finite)],
     batch_size: Annotated[int, typer.Option(min=1)],
     precision: Annotated[str, typer.Option(help="Lightning precision: 32, 16-mixed, bf16-mixed.")],
     ffcv: Annotated[bool, typer.Option(help="Read the FFCV .beton files.")],
     progress: Progress,
-    ratio: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of training images used for training.")],
+    ratio: Annotated[
+        float, typer.Option(min=0.0, max=1.0, callback=_finite, help="Share of training images used for training.")
+    ],
     augmentation: Annotated[str, typer.Option(help="Training augmentation preset: none, standard, strong.")],
     num_workers: Annotated[int, typer.Option(min=0)],
     threads: Threads,
@@ -242,7 +257,8 @@ def snakemake_args_refusal(args: list[str]) -> str | None:
 
 @app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run_command(context: typer.Context) -> None:
-    """Run Snakemake on the workflow's Snakefile; every argument is passed on (e.g. `-j1 experiment`)."""
+    """Run Snakemake on the workflow's Snakefile (or the one given with --snakefile); every argument is passed
+    on (e.g. `-j1 experiment`). Arguments Snakemake's own parser would answer with a traceback get one line."""
     import subprocess
     import sys
 
@@ -252,5 +268,48 @@ def run_command(context: typer.Context) -> None:
     if refusal:
         typer.echo(f"Error: {refusal}", err=True)
         raise typer.Exit(2)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), *context.args]
-    raise typer.Exit(subprocess.call(command))
+    given = any(arg in ("-s", "--snakefile") or arg.startswith("--snakefile=") for arg in context.args)
+    snakefile = [] if given else ["--snakefile", str(SNAKEFILE)]
+    command = [sys.executable, "-m", "snakemake", *snakefile, *context.args]
+    pidfile = Path(option_value(context.args, ("-d", "--directory")) or ".") / ".snakemake" / RUN_PIDFILE
+    if stale_lock(pidfile):
+        typer.echo("removing the stale lock of an earlier run that was killed", err=True)
+        subprocess.call([*command, "--unlock"], stdout=subprocess.DEVNULL)
+    if running(pidfile):  # another run in this folder: Snakemake's own lock decides
+        raise typer.Exit(subprocess.call(command))
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.write_text(f"{os.getpid()}\n")
+    try:
+        code = subprocess.call(command)
+    finally:
+        pidfile.unlink(missing_ok=True)
+    raise typer.Exit(code)
+
+
+RUN_PIDFILE = "dynvision-run.pid"
+"""Process id of the `run` going in a folder; a lock left while it names a dead process is stale."""
+
+
+def option_value(args: list[str], names: tuple[str, ...]) -> str | None:
+    """The value of the last of ``names`` in Snakemake arguments (``-d x``, ``--directory=x``), or None."""
+    value = None
+    for index, arg in enumerate(args):
+        name, sep, inline = arg.partition("=")
+        if name in names:
+            value = inline if sep else (args[index + 1] if index + 1 < len(args) else None)
+    return value
+
+
+def running(pidfile: Path) -> bool:
+    """Whether ``pidfile`` names a process that is alive."""
+    try:
+        os.kill(int(pidfile.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def stale_lock(pidfile: Path) -> bool:
+    """Snakemake's lock is left by a `run` that died (its pid file names no living process)."""
+    locks = pidfile.parent / "locks"
+    return pidfile.is_file() and not running(pidfile) and locks.is_dir() and any(locks.iterdir())

@@ -15,7 +15,11 @@ ENTRY_POINT_GROUP = "dynvision.cli"
 def build_app() -> typer.Typer:
     """Collect the sub-apps of every installed package under one command."""
     app = typer.Typer(
-        help="DynVision: recurrent CNNs with temporal dynamics.", no_args_is_help=True, add_completion=False
+        help="DynVision: recurrent CNNs with temporal dynamics.",
+        no_args_is_help=True,
+        add_completion=False,
+        # plain click errors: one 'Error: ...' line, also in log files (no box drawn over several lines)
+        rich_markup_mode=None,
     )
     for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         app.add_typer(entry_point.load(), name=entry_point.name)
