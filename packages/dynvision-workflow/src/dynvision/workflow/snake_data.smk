@@ -10,6 +10,7 @@ rule get_data:
         test=directory(DATA.raw / "{data_name}" / "test"),
     params:
         data_root=DATA.root,
+        definition=lambda w: plan.data_definition(w.data_name),  # a changed entry of datasets: gets it again
     log:
         project_paths.log("get_data", "{data_name}"),
     shell:
@@ -24,6 +25,7 @@ rule link:
         DATA.link("{data_name}", "{data_subset}"),
     params:
         data_root=DATA.root,
+        classes=lambda w: plan.data_definition(w.data_name, w.data_subset),  # a redefined group is linked again
     log:
         project_paths.log("link", "{data_name}_{data_subset}"),
     shell:

@@ -136,6 +136,14 @@ class WorkflowPlan:
         return [str(group) for group in as_list(self.config["data_group"])]
 
     # --- files -----------------------------------------------------------------------------
+    def data_definition(self, data_name: str, subset: str = "") -> Any:
+        """What a dataset (or one of its subsets: ``train_all``, ``test_<group>``) is made of in the config: the
+        dataset's own entry, or the group's class list. A rule with it as a param reruns when it changes."""
+        if not subset:
+            return (self.config.get("datasets") or {}).get(data_name)
+        group = subset.removeprefix("test_") if subset.startswith("test_") else "all"
+        return ((self.config.get("data_groups") or {}).get(data_name) or {}).get(group, "all")
+
     def model_file(self, key: ModelKey, status: str) -> str:
         return self.paths.model().format(status=status, **vars(key))
 
