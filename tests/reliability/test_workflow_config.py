@@ -50,6 +50,10 @@ CONFIG_VALUES = [
     (["experiment_config={}"], ("experiment_config",)),
     (["models_dir=../.."], ("models_dir", "../..")),
     (["reports_dir=/tmp/elsewhere"], ("reports_dir", "/tmp/elsewhere")),
+    (["devices=abc"], ("devices", "'abc'", "auto or an integer")),
+    (["experiment=contrast,duration"], ("'contrast,duration'", "as a list")),
+    (["model_args={tsteps:-3}"], ("tsteps=-3", ">= 1")),
+    (["data_args={stimms:3}"], ("stimms=3",)),
     (["epoch=3"], ("epoch", "did you mean epochs")),
     (["learningrate=0.1"], ("learningrate", "did you mean learning_rate")),
 ]

@@ -30,7 +30,7 @@ def test_one_model_one_name() -> None:
     assert names == {":rctype=none+tau=10"}
     assert decode_args(":rctype=none+tau=10") == {"rctype": "none", "tau": 10}
     assert args_product({"tau": [10, 10.0]}, model_args_canonical) == [":tau=10"]
-    with pytest.raises(ArgumentError, match=r"n_timesteps=2\.5 must be an integer"):
+    with pytest.raises(ArgumentError, match=r"tsteps=2\.5 must be an integer"):
         model_args_canonical({"tsteps": 2.5})
 
 

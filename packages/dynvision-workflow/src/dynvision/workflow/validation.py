@@ -60,7 +60,39 @@ def validate_schema(config: dict[str, Any], schema: dict[str, Any]) -> None:
             message = f"{best.instance!r} must be a finite number"
         elif isinstance(best.instance, float) and best.instance.is_integer() and "integer" in str(best.validator_value):
             message = f"{best.instance!r} must be a whole number (write {int(best.instance)}, not {best.instance!r})"
+        elif best.validator in ("anyOf", "oneOf"):
+            message = f"{best.instance!r} must be {' or '.join(_describe(option) for option in best.validator_value)}"
+        elif best.validator == "pattern" and isinstance(best.instance, str):
+            several = ", several as a list: [a,b]" if "," in best.instance else ""
+            message = f"{best.instance!r} must be one name of letters, digits, '.' and '-'{several}"
         raise ConfigError(f"config key {where}: {message}")
+
+
+def _describe(schema: dict[str, Any]) -> str:
+    """A schema alternative in words: ``auto``, ``an integer >= 1``, ``a name``, ``a list of names``."""
+    if "const" in schema:
+        return str(schema["const"])
+    if "enum" in schema:
+        return " or ".join(map(str, schema["enum"]))
+    if "$ref" in schema or "type" not in schema:
+        return "a name"
+    kind = schema["type"]
+    if isinstance(kind, list):
+        return " or ".join(_describe({**schema, "type": one}) for one in kind)
+    if kind == "array":
+        return f"a list of {_describe(schema.get('items', {})).removeprefix('a ').removeprefix('an ')}s"
+    if kind == "object":
+        return "a mapping such as {key:value}"
+    if kind == "string":
+        return (
+            "digits such as 0001"
+            if schema.get("pattern") == "^[0-9]+$"
+            else "a name"
+            if "pattern" in schema
+            else "a string"
+        )
+    bound = f" >= {schema['minimum']}" if "minimum" in schema else ""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}{bound}"
 
 
 @functools.cache
@@ -220,7 +252,7 @@ def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[tuple
             try:
                 dynamics = spec.model_dynamics(model_name, arguments, valid=valid)
             except ValueError as error:
-                raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
+                raise ConfigError(f"{where}: {short_name_first(str(error).splitlines()[0])}") from None
             dts.add(dynamics.dt)
             entry = spec.BUILTIN_MODELS.get(model_name)
             if entry is None:
@@ -233,6 +265,12 @@ def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[tuple
             last = spec.first_response_steps(dynamics, n_areas)[-1]
             latest = max(latest, (last, f"{model_name} at {point_text(encoded)}"))
     return latest, dts
+
+
+def short_name_first(message: str) -> str:
+    """A model's message about ``n_timesteps=-3`` as the sweep point shows it: ``tsteps=-3``."""
+    name, sep, rest = message.partition("=")
+    return f"{spec.SHORT_NAMES.get(name, name)}{sep}{rest}"
 
 
 def check_data_args(
