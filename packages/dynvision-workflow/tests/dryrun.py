@@ -62,7 +62,7 @@ PATTERNS = {
     "responses": re.compile(rf"models/{TEST}_test_responses\.pt"),
     "outputs": re.compile(rf"reports/{TEST}_test_outputs\.csv"),
     "figure": re.compile(
-        rf"reports/figures/(?P<experiment>{NAME})/(?P=experiment)_{NAME}{ARGS}_[0-9]+_{NAME}_{STATUS}_{NAME}/{NAME}\.png"
+        rf"reports/figures/(?P<experiment>{NAME})/(?P=experiment)_{NAME}{ARGS}_[0-9]+_{NAME}_{STATUS}_{NAME}(~[0-9a-f]{{8}})?/{NAME}\.png"
     ),
     "comparison": re.compile(rf"reports/figures/{NAME}/comparison_{NAME}/{NAME}\.(csv|png|pdf)"),
     "done": re.compile(rf"reports/experiment_{NAME}\.done"),

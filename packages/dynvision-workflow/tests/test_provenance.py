@@ -1,12 +1,19 @@
 """Training settings in the names of trained models: runs trained differently never share a file."""
 
+import re
 from pathlib import Path
 
 import pytest
 
 from dynvision.workflow.config import load_config
 from dynvision.workflow.paths import status_file
-from dynvision.workflow.provenance import REFERENCE_TRAINING, TAG_PATTERN, training_settings, training_tag
+from dynvision.workflow.provenance import (
+    REFERENCE_TRAINING,
+    TAG_PATTERN,
+    stimulus_tag,
+    training_settings,
+    training_tag,
+)
 
 from .dryrun import REPO, snakemake
 
@@ -23,8 +30,6 @@ def test_the_reference_is_the_shipped_defaults_and_keeps_the_guides_names() -> N
      {"augmentation": "standard"}, {"batch_size": 64}, {"use_ffcv": True}, {"energy_weight": 0.1}],
 )  # fmt: skip
 def test_every_training_setting_changes_the_tag(change: dict) -> None:
-    import re
-
     tag = training_tag({**REFERENCE_TRAINING, **change})
     assert re.fullmatch(TAG_PATTERN, tag)
     others = [training_tag({**REFERENCE_TRAINING, key: value}) for key, value in (("epochs", 7), ("seed", 3))]
@@ -63,3 +68,23 @@ def test_two_runs_differing_only_in_epochs_leave_two_trained_models(tmp_path: Pa
     [command] = [line for line in plan.stdout.splitlines() if "--checkpoint-dir" in line]
     assert command.count(f"_0001_embedded{tag}' ") == 2  # checkpoints and Lightning logs of this training
     assert f"logs/train_model/DyRCNNx4:lossrt=10+rctype=full+tsteps=8_0001_embedded{tag}.log" in command
+
+
+def test_a_stimulus_variation_is_tagged_and_equal_numbers_give_one_tag() -> None:
+    assert stimulus_tag({"data_args": {}}) == ""
+    tag = stimulus_tag({"data_args": {"stimms": 32}})
+    assert re.fullmatch(TAG_PATTERN, tag)
+    assert tag == stimulus_tag({"data_args": {"stimms": 32.0}}) != stimulus_tag({"data_args": {"stimms": 64}})
+
+
+@pytest.mark.integration
+def test_a_stimulus_variation_files_its_figures_beside_the_experiments_own(tmp_path: Path) -> None:
+    def figure_folders(*settings: str) -> set[str]:
+        plan = snakemake(tmp_path, "--config", "experiment=contrast", *settings)
+        assert plan.returncode == 0, plan.stderr
+        return {Path(path).parent.name for path in plan.outputs_of("plot")}
+
+    own = "contrast_DyRCNNx4:lossrt=10+rctype=full+tsteps=8_0001_embedded_trained_all"
+    assert figure_folders() == {own}
+    tag = stimulus_tag({"data_args": {"stimms": 32}})
+    assert figure_folders("data_args={stimms:32}") == {own + tag}

@@ -15,7 +15,7 @@ from typing import Any
 from dynvision.data.layout import LINK_MARKER
 from dynvision.models.ablation import PARTS
 from dynvision.viz.compare import COMPARISON_FILES
-from dynvision.workflow.provenance import TAG_PATTERN, training_tag
+from dynvision.workflow.provenance import TAG_PATTERN, stimulus_tag, training_tag
 
 HASHED_ARGS_FOLDER = "hashed_args"
 
@@ -101,6 +101,8 @@ class ProjectPaths:
     logs: Path
     training_tag: str = ""
     """The tag of the run's training settings (:mod:`dynvision.workflow.provenance`)."""
+    stimulus_tag: str = ""
+    """The tag of the run's ``data_args`` variation, on its figure folders (:mod:`dynvision.workflow.provenance`)."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ProjectPaths:
@@ -110,6 +112,7 @@ class ProjectPaths:
             reports=Path(config.get("reports_dir", "reports")),
             logs=Path(config.get("logs_dir", "logs")),
             training_tag=training_tag(config),
+            stimulus_tag=stimulus_tag(config),
         )
 
     @property
@@ -131,8 +134,13 @@ class ProjectPaths:
     def outputs(self) -> str:
         return str(self.reports / "{model_name}" / f"{TEST_STEM}_test_outputs.csv")
 
+    @property
+    def figure_stem(self) -> str:
+        """The name of a figure folder (and of its logs): the guide's, with the stimulus tag of the run."""
+        return FIGURE_STEM + self.stimulus_tag
+
     def figure_folder(self) -> str:
-        return str(self.figures / "{experiment}" / FIGURE_STEM)
+        return str(self.figures / "{experiment}" / self.figure_stem)
 
     def figure_data(self) -> str:
         """The tidy table of all levels of an experiment that every plot of the folder is drawn from."""

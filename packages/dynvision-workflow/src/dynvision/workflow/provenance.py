@@ -1,4 +1,5 @@
-"""The training settings in the names of trained models, so that runs trained differently never share a file.
+"""The training settings in the names of trained models, so that runs trained differently never share a file, and
+a stimulus variation in the names of figure folders.
 
 A model trained with the reference settings below (those of the shipped ``config_defaults.yaml``) keeps the
 guide's names (``..._trained.pt``, ``..._epoch=2.pt``); any other training setting adds ``~`` and 8 hex digits of
@@ -30,6 +31,26 @@ REFERENCE_TRAINING = {
 TAG_PATTERN = r"~[0-9a-f]{8}"
 
 
+def _tag(settings: Any) -> str:
+    return "~" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def stimulus_tag(config: Mapping[str, Any]) -> str:
+    """``""`` without a ``data_args`` variation, else ``~`` and 8 hex digits of it: the figure folders of a run
+    that changes every experiment's stimulus (``--config data_args={stimms:32}``) lie beside the experiment's
+    own. (Editing an experiment's entry redefines it: its figures are redrawn in place.)"""
+    variation = config.get("data_args") or {}
+    if not variation:
+        return ""
+    if isinstance(variation, Mapping):
+        variation = {key: float(value) if _is_number(value) else value for key, value in variation.items()}
+    return _tag(variation)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def training_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of ``config`` that change a trained model."""
     return {key: config.get(key) for key in REFERENCE_TRAINING}
@@ -41,8 +62,4 @@ def training_tag(config: Mapping[str, Any]) -> str:
     settings = training_settings(config)
     if settings == REFERENCE_TRAINING:
         return ""
-    canonical = {
-        key: float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-        for key, value in settings.items()
-    }
-    return "~" + hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:8]
+    return _tag({key: float(value) if _is_number(value) else value for key, value in settings.items()})

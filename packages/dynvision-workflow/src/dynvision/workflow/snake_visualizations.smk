@@ -1,7 +1,7 @@
 """Figures: dynvision-viz turns the test outputs of an experiment into tidy tables and plots."""
 
 from dynvision.viz.report import caption_template_path
-from dynvision.workflow.paths import COMPARISON_STEM, FIGURE_STEM
+from dynvision.workflow.paths import COMPARISON_STEM
 
 CAPTION = caption_template_path()  # dynvision-viz's scientific caption of each plot, chosen by the plot wildcard
 
@@ -15,7 +15,7 @@ rule process_experiment:
     params:
         parameter=lambda w: plan.experiment(w.experiment).get("parameter", ""),
     log:
-        project_paths.log("process_experiment", FIGURE_STEM),
+        project_paths.log("process_experiment", project_paths.figure_stem),
     shell:
         "{VIZ_CLI} aggregate {wildcards.experiment:q} --parameter {params.parameter:q} "
         "--output {output:q} --input {input:q} > {log:q} 2>&1"
@@ -43,7 +43,7 @@ rule plot:
     params:
         parameter=lambda w: plan.experiment(w.experiment).get("parameter", ""),
     log:
-        project_paths.log("plot", FIGURE_STEM + "_{plot}"),
+        project_paths.log("plot", project_paths.figure_stem + "_{plot}"),
     shell:
         "{VIZ_CLI} plot {wildcards.plot:q} --parameter {params.parameter:q} "
         "--input {input:q} --output {output.png:q} --output {output.vector:q} > {log:q} 2>&1"

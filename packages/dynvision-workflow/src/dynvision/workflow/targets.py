@@ -18,7 +18,6 @@ from dynvision.workflow.config import as_list
 from dynvision.workflow.controls import DEFAULT_STATUS, NO_SWITCH_OFF, epoch_status, saved_epochs, switch_off_parts
 from dynvision.workflow.names import TOKEN_PATTERN, ArgsIndex, check_name_length, name_max
 from dynvision.workflow.paths import (
-    FIGURE_STEM,
     HASHED_ARGS_FOLDER,
     TEST_STEM,
     ProjectPaths,
@@ -190,7 +189,7 @@ class WorkflowPlan:
 
     def figure_folder(self, experiment: str, key: ModelKey, group: str, status: str, tag: str) -> str:
         fields = dict(vars(key), experiment=experiment, status=status, switch_off=tag, data_group=group)
-        check_name_length(FIGURE_STEM.format(**fields), self.limit)
+        check_name_length(self.paths.figure_stem.format(**fields), self.limit)
         return self.paths.figure_folder().format(**fields)
 
     def figure_folders(self, experiment: str) -> list[str]:
