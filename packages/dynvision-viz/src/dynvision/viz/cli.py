@@ -162,6 +162,31 @@ def compare(
     typer.echo(f"compared {len(inputs)} networks: wrote {', '.join(path.name for path in written)} to {output_dir}")
 
 
+@app.command("report")
+def report_command(
+    output: Output,
+    reports: Annotated[Path, typer.Option(help="The project's reports folder (experiment_*.done, figures/).")] = Path(
+        "reports"
+    ),
+    rulegraph: Annotated[Path | None, typer.Option(help="An SVG of the workflow's rule graph, shown last.")] = None,
+    workflow_report: Annotated[
+        str | None, typer.Option(help="Link to Snakemake's provenance report, relative to the output.")
+    ] = None,
+    bootstrap: Annotated[int, typer.Option(min=10, help="Bootstrap resamples per network.")] = 100,
+) -> None:
+    """Write the results-first HTML report of the finished experiments: key figures and measures with 95 %
+    intervals first, then every network's figures with captions and configuration, the rule graph last."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dynvision.viz.html_report import write_report
+
+    if not reports.is_dir():
+        _fail(ValueError(f"--reports {reports} is not a folder"))
+    written = write_report(reports, output, rulegraph=rulegraph, workflow_report=workflow_report, n_boot=bootstrap)
+    typer.echo(f"wrote {written}")
+
+
 @app.command("list")
 def list_plots() -> None:
     """List the plot names with what each reads and shows."""
