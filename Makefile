@@ -47,8 +47,10 @@ dag: ## Draw an experiment's job graph to reports/dag_<EXP>.pdf
 	mkdir -p reports && $(SNAKEMAKE) experiment --dag --config experiment=$(EXP) > reports/dag_$(EXP).dot
 	dot -Tpdf reports/dag_$(EXP).dot -o reports/dag_$(EXP).pdf
 
-report: ## Build the browsable HTML report of all experiments
-	$(SNAKEMAKE) finished_experiments --report reports/report.html
+report: ## Build reports/report.html (results first, then each network, the rule graph last) and Snakemake's provenance report
+	mkdir -p reports && $(SNAKEMAKE) finished_experiments --rulegraph | dot -Tsvg > reports/rulegraph.svg
+	$(SNAKEMAKE) finished_experiments --report reports/workflow_report.html
+	$(BIN)/dynvision-viz report --reports reports --rulegraph reports/rulegraph.svg --workflow-report workflow_report.html -o reports/report.html
 
 cluster: ## Run one experiment on SLURM: make cluster EXP=contrast
 	SNAKECHARM_LOG_NAME=$(EXP) ./cluster/snakecharm.sh -j100 experiment --config experiment=$(EXP)

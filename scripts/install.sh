@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# graphviz: `snakemake --dag | dot`; the rest: what FFCV compiles and links against at run time.
-APT_PACKAGES=(graphviz libopencv-dev libturbojpeg0-dev pkg-config)
+# graphviz: `snakemake --dag | dot`; chromium: the report's headless-browser check; the rest: what FFCV compiles
+# and links against at run time.
+APT_PACKAGES=(graphviz chromium libopencv-dev libturbojpeg0-dev pkg-config)
 VENV=.venv
 PYTHON=${PYTHON:-python3}
 
