@@ -424,6 +424,13 @@ def plot_comparison(measures: pd.DataFrame, *, parameter: str, chance: float | N
                     ax.errorbar(x, y, yerr=error, color=colours[variant], marker="o", markersize=3, capsize=2,
                                 elinewidth=0.8, label=variant)  # fmt: skip
                 ax.set_title(area or {"end_accuracy": "Accuracy"}.get(measure, MEASURE_LABELS[measure].split(" (")[0]))
+                if not np.isfinite(rows["value"].to_numpy(dtype=float)).any():  # say why, rather than empty axes
+                    reasons = rows["reason"].dropna().astype(str) if "reason" in rows else []
+                    ax.set_xticks([]), ax.set_yticks([])
+                    why = reasons.iloc[0].replace("_", " ") if len(reasons) else "no value"
+                    ax.text(0.5, 0.5, f"{why}\n(every network, every level)", ha="center", va="center",
+                            transform=ax.transAxes, color="0.35", fontsize="small")  # fmt: skip
+                    continue
                 ax.set_xlabel(parameter_label(parameter))
                 ax.set_ylabel(MEASURE_LABELS.get(measure, measure.replace("_", " ")))
                 if measure == "end_accuracy":

@@ -23,6 +23,7 @@ import yaml
 
 from dynvision.viz.compare import RESPONSE_MEASURES, compare_networks, read_networks
 from dynvision.viz.contract import DataContractError
+from dynvision.viz.figures import MEASURE_LABELS
 from dynvision.viz.files import atomic_path
 from dynvision.viz.report import caption_path
 
@@ -35,7 +36,7 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; mar
 h1 { margin-bottom: 0.1em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 1.6em; }
 .meta { color: #666; margin-top: 0; } .figures { display: flex; flex-wrap: wrap; gap: 1em; }
 figure { margin: 0; flex: 1 1 420px; max-width: 560px; } figure img { width: 100%; border: 1px solid #eee; }
-figcaption { font-size: 0.85em; color: #444; }
+figcaption { font-size: 0.85em; color: #444; overflow-wrap: anywhere; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; } th { background: #f4f4f4; }
 td:first-child, th:first-child { text-align: left; } .ci { color: #777; }
@@ -93,7 +94,8 @@ def write_report(
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>DynVision results</title>"
         f"<style>{STYLE}</style></head><body>",
         "<h1>DynVision results</h1>",
-        f"<p class='meta'>{len(experiments)} finished experiments, {networks} network tests; written {stamp}.</p>",
+        f"<p class='meta'>{_count(len(experiments), 'finished experiment')}, {_count(networks, 'network')} tested; "
+        f"written {stamp}.</p>",
         "<nav>" + "".join(f"<a href='#{e.name}'>{_e(e.name)}</a>" for e in experiments) + "<a href='#networks'>"
         "networks</a><a href='#workflow'>workflow</a></nav>",
         "<h2 id='results'>Results</h2>",
@@ -114,31 +116,43 @@ def write_report(
 
 
 def _results(experiment: Experiment, n_boot: int) -> list[str]:
-    """An experiment's heading, what it shows, its key figures and its measures tables."""
+    """An experiment's heading, what it shows, its measures tables and its key figures."""
     settings = experiment.settings
     levels = (settings.get("data_args") or {}).get(experiment.parameter)
     what = f"{_e(settings.get('data_loader', ''))}, {_e(experiment.parameter)} swept over {_e(_levels(levels))}"
     parts = [
         f"<h3 id='{_e(experiment.name)}'>{_e(experiment.name)}</h3>",
-        f"<p>{what}; status {_e(_status(settings))}.",
+        f"<p>{what}; status {_e(_status(settings))}.</p>",
     ]
     if not experiment.folders:
         return [*parts, "<p class='note'>No figure folder found for this experiment.</p>"]
-    figures = [folder / f"{name}.png" for folder in experiment.comparisons for name in ("comparison",)]
-    figures += [folder / f"{name}.png" for folder in experiment.folders[:4] for name in KEY_PLOTS[1:]]
+    parts += _measures(experiment, n_boot)
+    # A sweep's comparison overlays its networks; without one, each network's own key figures.
+    figures = [
+        folder / f"{name}.png" for folder in experiment.comparisons for name in ("comparison", "comparison-courses")
+    ]
+    if not figures:
+        figures = [folder / f"{name}.png" for folder in experiment.folders[:4] for name in KEY_PLOTS[1:]]
     parts.append(_figures(path for path in figures if path.is_file()))
+    return parts
+
+
+def _measures(experiment: Experiment, n_boot: int) -> list[str]:
+    """The accuracy and the main measure per network and level, then every measure, with their intervals."""
     try:
         tables = [folder / "data.csv" for folder in experiment.folders]
         measures = compare_networks(read_networks(tables, experiment.parameter), experiment.parameter, n_boot=n_boot)
     except (DataContractError, ValueError) as error:
-        return [*parts, f"<p class='note'>Measures not computed: {_e(str(error))}</p>"]
+        return [f"<p class='note'>Measures not computed: {_e(str(error))}</p>"]
+    parts = []
     pooled = measures[measures["seed"] == "all"] if (measures["seed"] == "all").any() else measures
     parts.append(f"<p>n = {int(pooled['n_samples'].max())} images per level and network; 95 % bootstrap intervals.</p>")
     parts.append(_pivot(pooled, "end_accuracy", "Accuracy at the end of the stimulus"))
+    parts.append(_pivot(pooled, "time_to_criterion", MEASURE_LABELS["time_to_criterion"]))
     for measure in RESPONSE_MEASURES.get(experiment.parameter, ()):
         last_area = [area for area in pooled["area"].dropna().unique() if area][-1:]
         rows = pooled[pooled["area"].isin(last_area)]
-        parts.append(_pivot(rows, measure, f"{measure.replace('_', ' ')} of {''.join(last_area)}"))
+        parts.append(_pivot(rows, measure, f"{MEASURE_LABELS.get(measure, measure)} of {''.join(last_area)}"))
     parts.append(
         "<details><summary>All measures (every area, seed and fit)</summary>"
         + measures.to_html(index=False, na_rep="", float_format=lambda value: f"{value:.4g}")
@@ -195,12 +209,18 @@ def _figures(paths: Iterable[Path], *, captions: bool = False) -> str:
     items = []
     for path in paths:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
-        caption = _caption(path.stem) if captions else f"{path.parent.name}/{path.name}"
+        caption = _caption(path.stem) if captions else _label(path)
         items.append(
             f"<figure><img alt='{_e(path.stem)}' src='data:image/png;base64,{data}'>"
             f"<figcaption>{caption}</figcaption></figure>"
         )
     return f"<div class='figures'>{''.join(items)}</div>"
+
+
+def _label(path: Path) -> str:
+    """A key figure's name: the plot and the network (its folder's name after the experiment's)."""
+    network = path.parent.name.partition("_")[2]
+    return _e(f"{path.stem}: {network}" if not path.parent.name.startswith("comparison_") else path.stem)
 
 
 def _caption(plot: str) -> str:
@@ -211,6 +231,10 @@ def _caption(plot: str) -> str:
         return _e(plot)
     text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", _e(text))
     return "".join(f"<p>{paragraph.strip()}</p>" for paragraph in text.split("\n\n") if paragraph.strip())
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _status(settings: dict[str, Any]) -> str:
