@@ -198,3 +198,18 @@ def test_the_command_writes_every_file(sweep: list[Path], tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["compare", "--parameter", "ssnr", "-o", str(tmp_path / "x"), "-i", str(sweep[0])])
     assert result.exit_code == 1 and "missing columns ssnr" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_diverging_variant_is_drawn_off_the_scale_not_over_the_others(measures: pd.DataFrame) -> None:
+    """A third network whose peak response is 1000 times the others' leaves the axis to them and is marked."""
+    diverged = measures[measures["variant"] == "self"].copy()
+    diverged["variant"], diverged["rctype"] = "diverged", "diverged"
+    scaled = diverged["measure"] == "peak_response"
+    diverged.loc[scaled, ["value", "ci_low", "ci_high"]] *= 1000
+    figure = plot_comparison(pd.concat([measures, diverged], ignore_index=True), parameter="contrast")
+    peak = measures[(measures["measure"] == "peak_response") & (measures["area"] == "V1")]["ci_high"].max()
+    ax = figure.get_axes()[0]
+    assert ax.get_title() == "V1" and ax.get_ylim()[1] < 2 * peak
+    largest = diverged[scaled & (diverged["area"] == "V1") & (diverged["seed"] == "all")]["value"].max()
+    assert f"\u25b2 diverged off scale, up to {largest:.3g}" in [text.get_text() for text in ax.texts]
+    assert figure.get_axes()[2].get_ylim()[1] > 5  # latency panels, where nobody diverged, keep their own scale

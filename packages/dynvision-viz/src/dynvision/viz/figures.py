@@ -436,9 +436,40 @@ def plot_comparison(measures: pd.DataFrame, *, parameter: str, chance: float | N
                 if measure == "end_accuracy":
                     ax.set_ylim(-0.02, 1.02)
                     _chance(ax, chance)
+                else:
+                    _keep_in_view(ax, rows, position, colours)
         handles, labels = next(ax for ax in grid.ravel() if ax.figure is figure).get_legend_handles_labels()
         figure.legend(handles, labels, title=_sweep_title(keys, table), loc="outside right upper")
     return figure
+
+
+OFF_SCALE = 5.0
+"""A variant whose values reach beyond this many times the span of the others' is drawn off the scale."""
+
+
+def _keep_in_view(
+    ax: Axes, rows: pd.DataFrame, position: Callable[[Sequence[Any]], np.ndarray], colours: dict[str, str]
+) -> None:
+    """Keep the variants readable when one of them dwarfs the rest (a network whose activity diverged): the y axis
+    spans the others, each value beyond it is a triangle on the top edge, and a note gives the variant's largest."""
+    peaks = rows.groupby("variant")["value"].max().dropna().sort_values()
+    if len(peaks) < 2:
+        return
+    low, second, top = float(rows["value"].min()), float(peaks.iloc[-2]), float(peaks.iloc[-1])
+    if second <= low or top - low <= OFF_SCALE * (second - low):
+        return
+    others = rows[rows["variant"] != peaks.index[-1]]
+    bottom = float(np.nanmin(others[["value", "ci_low"]].to_numpy(dtype=float)))
+    ceiling = float(np.nanmax(others[["value", "ci_high"]].to_numpy(dtype=float)))
+    span = ceiling - bottom
+    ax.set_ylim(bottom - 0.05 * span, ceiling + 0.15 * span)
+    limit = ax.get_ylim()[1]
+    beyond = rows[rows["value"] > limit]
+    for variant, part in beyond.groupby("variant"):
+        ax.plot(position(part["level"]), np.full(len(part), limit), "^", color=colours[variant], clip_on=False,
+                markersize=5)  # fmt: skip
+        ax.text(0.02, 0.97, f"\u25b2 {variant} off scale, up to {part['value'].max():.3g}", transform=ax.transAxes,
+                ha="left", va="top", fontsize="x-small", color=colours[variant])  # fmt: skip
 
 
 def _sweep_title(keys: Sequence[str], table: pd.DataFrame) -> str:
