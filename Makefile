@@ -49,8 +49,9 @@ dag: ## Draw an experiment's job graph to reports/dag_<EXP>.pdf
 
 report: ## Build reports/report.html (results first, then each network, the rule graph last) and Snakemake's provenance report
 	mkdir -p reports && $(SNAKEMAKE) finished_experiments --rulegraph | dot -Tsvg > reports/rulegraph.svg
-	$(SNAKEMAKE) finished_experiments --report reports/workflow_report.html
 	$(BIN)/dynvision-viz report --reports reports --rulegraph reports/rulegraph.svg --workflow-report workflow_report.html -o reports/report.html
+	@# Snakemake's report lists the files of one configuration: give the run's own, e.g. REPORT_CONFIG='epochs=1'
+	$(SNAKEMAKE) finished_experiments --report reports/workflow_report.html $(if $(REPORT_CONFIG),--config $(REPORT_CONFIG))
 
 cluster: ## Run one experiment on SLURM: make cluster EXP=contrast
 	SNAKECHARM_LOG_NAME=$(EXP) ./cluster/snakecharm.sh -j100 experiment --config experiment=$(EXP)
