@@ -14,6 +14,7 @@ Third-party stimuli register through the entry-point group `dynvision.stimuli` (
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -174,8 +175,11 @@ class Stimulus:
                 value = frames_of(key, value, dt)
             name = MS_DURATIONS.get(key) if key in MS_DURATIONS else cls.ALIASES.get(key, key)
             if name not in fields:
+                valid = cls.argument_names()
+                close = difflib.get_close_matches(key, valid, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
                 raise ValueError(
-                    f"unknown argument {key!r} for {cls.__name__}; valid choices: {', '.join(cls.argument_names())}"
+                    f"unknown argument {key!r} for {cls.__name__}; valid choices: {', '.join(valid)}{hint}"
                 )
             if name in resolved:
                 raise ValueError(f"{cls.__name__}: argument {name!r} given twice (as {given[name]!r} and {key!r})")
