@@ -32,6 +32,10 @@ TAG_PATTERN = r"~[0-9a-f]{8}"
 
 
 def _tag(settings: Any) -> str:
+    """``~`` and 8 hex digits of the SHA-256 of ``settings`` (numbers of a mapping as floats, so that 0 and 0.0 or
+    3e-3 and 0.003 give the same tag)."""
+    if isinstance(settings, Mapping):
+        settings = {key: float(value) if _is_number(value) else value for key, value in settings.items()}
     return "~" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -40,11 +44,7 @@ def stimulus_tag(config: Mapping[str, Any]) -> str:
     that changes every experiment's stimulus (``--config data_args={stimms:32}``) lie beside the experiment's
     own. (Editing an experiment's entry redefines it: its figures are redrawn in place.)"""
     variation = config.get("data_args") or {}
-    if not variation:
-        return ""
-    if isinstance(variation, Mapping):
-        variation = {key: float(value) if _is_number(value) else value for key, value in variation.items()}
-    return _tag(variation)
+    return _tag(variation) if variation else ""
 
 
 def _is_number(value: Any) -> bool:
@@ -62,4 +62,4 @@ def training_tag(config: Mapping[str, Any]) -> str:
     settings = training_settings(config)
     if settings == REFERENCE_TRAINING:
         return ""
-    return _tag({key: float(value) if _is_number(value) else value for key, value in settings.items()})
+    return _tag(settings)
