@@ -374,7 +374,7 @@ def _level_axis(ax: Axes, levels: Sequence[Any]) -> Callable[[Sequence[Any]], np
     return lambda values: np.asarray(values, dtype=float)
 
 
-def _pooled(measures: pd.DataFrame) -> pd.DataFrame:
+def pooled_measures(measures: pd.DataFrame) -> pd.DataFrame:
     """The rows a figure shows of each variant: those pooling its seeds where it has several, else its one seed."""
     import pandas as pd
 
@@ -391,7 +391,7 @@ def plot_comparison(measures: pd.DataFrame, *, parameter: str, chance: float | N
     the mean over seeds and the interval over seeds and samples.
     """
     _require(measures, ["variant", "seed", "level", "area", "measure", "value", "ci_low", "ci_high"], "plot_comparison")
-    table = _pooled(measures[measures["level"].notna()])
+    table = pooled_measures(measures[measures["level"].notna()])
     if table.empty:
         raise ValueError("plot_comparison got no measure per level")
     keys = [name for name in measures.columns[: list(measures.columns).index("variant")]]

@@ -23,7 +23,7 @@ import yaml
 
 from dynvision.viz.compare import RESPONSE_MEASURES, compare_networks, read_networks
 from dynvision.viz.contract import DataContractError
-from dynvision.viz.figures import MEASURE_LABELS
+from dynvision.viz.figures import MEASURE_LABELS, pooled_measures
 from dynvision.viz.files import atomic_path
 from dynvision.viz.report import caption_path
 
@@ -145,13 +145,13 @@ def _measures(experiment: Experiment, n_boot: int) -> list[str]:
     except (DataContractError, ValueError) as error:
         return [f"<p class='note'>Measures not computed: {_e(str(error))}</p>"]
     parts = []
-    pooled = measures[measures["seed"] == "all"] if (measures["seed"] == "all").any() else measures
+    pooled = pooled_measures(measures)
     parts.append(f"<p>n = {int(pooled['n_samples'].max())} images per level and network; 95 % bootstrap intervals.</p>")
     parts.append(_pivot(pooled, "end_accuracy", "Accuracy at the end of the stimulus"))
     parts.append(_pivot(pooled, "time_to_criterion", MEASURE_LABELS["time_to_criterion"]))
+    last_area = [area for area in pooled["area"].dropna().unique() if area][-1:]
+    rows = pooled[pooled["area"].isin(last_area)]
     for measure in RESPONSE_MEASURES.get(experiment.parameter, ()):
-        last_area = [area for area in pooled["area"].dropna().unique() if area][-1:]
-        rows = pooled[pooled["area"].isin(last_area)]
         parts.append(_pivot(rows, measure, f"{MEASURE_LABELS.get(measure, measure)} of {''.join(last_area)}"))
     parts.append(
         "<details><summary>All measures (every area, seed and fit)</summary>"
