@@ -66,7 +66,7 @@ def testing_command(model: str = "model.pt", **changes: str) -> list[str]:
         "--outputs": "out/outputs.csv",
         **changes,
     }
-    return ["dynvision-workflow", "test-model", "--no-progress", *(part for item in options.items() for part in item)]
+    return runtime_command("test-model", ["--no-progress"], options)
 
 
 def training_command(model: str = "model.pt", **changes: str) -> list[str]:
@@ -92,5 +92,9 @@ def training_command(model: str = "model.pt", **changes: str) -> list[str]:
         "--max-images": "16",
         **changes,
     }
-    flags = ["--no-ffcv", "--no-progress"]
-    return ["dynvision-workflow", "train-model", *flags, *(part for item in options.items() for part in item)]
+    return runtime_command("train-model", ["--no-ffcv", "--no-progress"], options)
+
+
+def runtime_command(name: str, flags: list[str], options: dict[str, str]) -> list[str]:
+    """A ``dynvision-workflow`` runtime command line: its flags, then every option and its value."""
+    return ["dynvision-workflow", name, *flags, *(part for item in options.items() for part in item)]
