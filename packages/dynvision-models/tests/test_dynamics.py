@@ -98,12 +98,24 @@ def expected_recurrent_parameters(rctype: str, c: int, k: int = 3, sheet: int = 
         "pointdepthwise": c * c + c * k * k,
         "local": sheet * sheet,
         "localdepthwise": sheet * sheet + c * k * k,
+        "identity": 0,
     }[rctype]
 
 
 @pytest.mark.parametrize(
     "rctype",
-    ["none", "self", "full", "depthwise", "pointwise", "depthpointwise", "pointdepthwise", "local", "localdepthwise"],
+    [
+        "none",
+        "self",
+        "full",
+        "depthwise",
+        "pointwise",
+        "depthpointwise",
+        "pointdepthwise",
+        "local",
+        "localdepthwise",
+        "identity",
+    ],
 )
 def test_parameter_count_per_recurrence_type(rctype):
     def count(model):
@@ -241,7 +253,7 @@ def test_fast_inference_in_chunks_of_samples_matches_plain(name):
 
 
 def test_input_target_rejects_areas_that_shrink_the_image():
-    model = create_model("CorNetRT", rctarget="input", n_timesteps=2)
+    model = create_model("CorNetRT", rctype="full", rctarget="input", n_timesteps=2)
     with pytest.raises(ValueError, match="recurrence_target=input"):
         model(torch.rand(1, 3, 16, 16))
 

@@ -38,8 +38,9 @@ class AreaState:
 class LeakyIntegrator(nn.Module):
     """Advance ``tau dh/dt = -h + drive`` by one step of ``dt`` ms.
 
-    ``tau`` can be learnable (``train_tau``); it is stored as its logarithm so that it stays positive.
-    A state of ``None`` means "nothing has arrived yet" and is treated as zero.
+    ``tau`` can be learnable (``train_tau``); it is stored as its logarithm so that it stays positive. A fixed
+    tau gives alpha from the numbers as written (``tau=dt`` is exactly 1, in every dtype); its logarithm is kept
+    in the state dict all the same. A state of ``None`` means "nothing has arrived yet" and is treated as zero.
     """
 
     def __init__(self, tau: float, dt: float, method: str = "euler", train_tau: bool = False) -> None:
@@ -48,6 +49,7 @@ class LeakyIntegrator(nn.Module):
             raise ValueError(f"integration={method!r} is unknown; valid: {', '.join(INTEGRATORS)}")
         self.method = method
         self.dt = float(dt)
+        self.fixed_alpha = None if train_tau else self.dt / float(tau)
         log_tau = torch.tensor(math.log(tau))
         if train_tau:
             self.log_tau = nn.Parameter(log_tau)
@@ -59,6 +61,8 @@ class LeakyIntegrator(nn.Module):
         return self.log_tau.exp()
 
     def alpha(self) -> torch.Tensor:
+        if self.fixed_alpha is not None:
+            return self.log_tau.new_tensor(self.fixed_alpha)
         return self.dt / self.tau
 
     def forward(self, h: torch.Tensor | None, drive: torch.Tensor | None) -> torch.Tensor | None:

@@ -90,7 +90,7 @@ def run_by_area(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
             responses[name] = _record_seq(frames, area, sizes[i][0], y, mode)
         source = _map(area.output, y) if area.pool is not None else y
         outputs.append(source)
-    k = net.classifier.out_features
+    k = net.n_classes
     logits = net.readout(frames.new_zeros((1, areas[-1].out_channels))).expand(n, frames.shape[1], k)
     if source is not None:
         start = source.start

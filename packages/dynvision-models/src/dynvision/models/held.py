@@ -95,7 +95,7 @@ class HeldFirstArea:
         if dyn.delay_ff >= len(held):  # the image never reaches the first area
             return False
         first, second = areas[0], areas[1]
-        if first.normalisation is not None or first.adaptation is not None:  # neither is homogeneous
+        if first.normalisation is not None or first.adaptation is not None or first.post is not None:  # not homogeneous
             return False
         per_channel_rec = isinstance(first.rec, SelfRecurrence) and first.supralin is None
         unit_by_unit = first.rec is None or (per_channel_rec and dyn.recurrence_target != "input")

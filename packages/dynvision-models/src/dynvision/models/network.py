@@ -2,9 +2,10 @@
 
 A zoo model lists its areas (:class:`AreaSpec`: feedforward pathway, channels, pooling); the
 :class:`TemporalNetwork` adds to each its recurrence, integrator and supralinearity (:class:`Area`),
-the skip and feedback connections the dynamics ask for, an optional retina stage and a linear
-read-out. Its contract: input ``(B, T, C, H, W)``, or an image ``(B, C, H, W)`` held for
-``n_timesteps``; output logits ``(B, T, n_classes)`` and, with ``record``, responses per area.
+the skip and feedback connections the dynamics ask for, an optional retina stage and a read-out
+(:mod:`dynvision.models.heads`; by default averaged over space, then linear). Its contract: input
+``(B, T, C, H, W)``, or an image ``(B, C, H, W)`` held for ``n_timesteps``; output logits
+``(B, T, n_classes)`` and, with ``record``, responses per area.
 
 The other concepts live in their own modules:
 
@@ -24,6 +25,7 @@ from torch import nn
 
 from dynvision.models import fast, plain
 from dynvision.models.dynamics import Adaptation, AreaState, DivisiveNormalisation, LeakyIntegrator, Supralinearity
+from dynvision.models.heads import AveragedLinear
 from dynvision.models.held import HeldFirstArea, held_frames
 from dynvision.models.recurrence import build_recurrence
 from dynvision.models.spec import Dynamics, first_response_steps
@@ -45,6 +47,8 @@ class AreaSpec:
     out_channels: int
     pool: nn.Module | None = None
     recurrent: bool = True
+    post: nn.Module | None = None
+    """A stage between the integrator and the rectification (CORnet-RT's ``conv1 -> norm1``); None: none."""
 
 
 class Area(nn.Module):
@@ -64,11 +68,12 @@ class Area(nn.Module):
         self.normalisation = DivisiveNormalisation(dyn.norm_sigma, dyn.t_norm, dyn.dt) if dyn.normalisation else None
         self.adaptation = Adaptation(dyn.adaptation, dyn.t_adaptation, dyn.dt) if dyn.adaptation > 0 else None
         self.pool = spec.pool
+        self.post = spec.post
         self.skip: nn.Conv2d | None = None
         self.feedback: nn.Conv2d | None = None
 
     def activate(self, h: torch.Tensor) -> torch.Tensor:
-        y = F.relu(h)
+        y = F.relu(self.post(h) if self.post is not None else h)
         return self.supralin(y) if self.supralin is not None else y
 
     def step(
@@ -118,11 +123,19 @@ def _record_mode(record: bool | str | None) -> str | None:
 
 
 class TemporalNetwork(nn.Module):
-    """Base class of every zoo model: a chain of areas with temporal dynamics and a linear read-out."""
+    """Base class of every zoo model: a chain of areas with temporal dynamics and a read-out (``head``)."""
 
     inference_chunk = 4  # samples per pass of fast inference (best measured on a 2-core AVX2 CPU)
 
-    def __init__(self, specs: list[AreaSpec], *, n_classes: int, input_channels: int, dynamics: Dynamics) -> None:
+    def __init__(
+        self,
+        specs: list[AreaSpec],
+        *,
+        n_classes: int,
+        input_channels: int,
+        dynamics: Dynamics,
+        head: nn.Module | None = None,
+    ) -> None:
         super().__init__()
         if n_classes < 1:
             raise ValueError(f"n_classes={n_classes} must be >= 1")
@@ -138,7 +151,7 @@ class TemporalNetwork(nn.Module):
                 area.skip = nn.Conv2d(areas[i - 2].out_channels, area.out_channels, 1, bias=False)
             if dyn.feedback_mode and i + 1 < len(areas):
                 area.feedback = nn.Conv2d(areas[i + 1].out_channels, area.out_channels, 1, bias=False)
-        self.classifier = nn.Linear(areas[-1].out_channels, n_classes)
+        self.classifier = head if head is not None else AveragedLinear(areas[-1].out_channels, n_classes)
         self._sizes: dict[tuple[int, int], list[tuple[torch.Size, torch.Size]]] = {}
 
     # -- public attributes of the contract -------------------------------------------------------
@@ -226,9 +239,9 @@ class TemporalNetwork(nn.Module):
         return trial.outputs(logits), {name: trial.outputs(r) for name, r in responses.items()}
 
     def readout(self, features: torch.Tensor) -> torch.Tensor:
-        """Logits of the last area's output ``(B, C, H, W)`` (or of features ``(B, C)``), averaged over space."""
-        features = features.to(self.classifier.weight.dtype)  # bf16 activity is averaged in the read-out's dtype
-        return self.classifier(features.mean((-2, -1)) if features.dim() > 2 else features)
+        """Logits of the last area's output ``(B, C, H, W)`` (or ``(B, C)`` zeros while it is silent): the
+        ``classifier`` head (:mod:`dynvision.models.heads`; by default averaged over space, then linear)."""
+        return self.classifier(features)
 
     def _chunked(self, x: torch.Tensor) -> bool:
         """Fast inference runs a few samples at a time so that whole-sequence tensors stay in cache.
@@ -243,21 +256,34 @@ class TemporalNetwork(nn.Module):
         """:func:`~dynvision.models.held.held_frames`: which of ``n`` steps show a held image (fast engine)."""
         return held_frames(self, x, n)
 
+    def _measure_sizes(self, frame: torch.Tensor) -> list[tuple[torch.Size, torch.Size]]:
+        """(state size, output size) of every area, or a one-line error where the image is too small for it."""
+        sizes, x = [], frame[:1].new_zeros((1, *frame.shape[1:]))
+        with torch.no_grad():
+            for name, area in self.layers.items():
+                try:
+                    h = area.ff(x)
+                    x = area.output(h)
+                except RuntimeError as error:  # a kernel larger than what is left of the image
+                    height, width = frame.shape[-2:]
+                    raise ValueError(
+                        f"{type(self).__name__} cannot take {height}x{width} px images: area {name} gets a "
+                        f"{tuple(x.shape[-2:])} map ({str(error).splitlines()[0]}); use larger images"
+                    ) from None
+                sizes.append((h.shape[-2:], x.shape[-2:]))
+        return sizes
+
     def _area_sizes(self, frame: torch.Tensor) -> list[tuple[torch.Size, torch.Size]]:
         """(state size, output size) of every area for this input size, found once with a blank frame."""
         key = tuple(frame.shape[-2:])
         if key not in self._sizes:
             modes = [m.training for m in self.modules()]
             self.eval()
-            sizes, x = [], frame[:1].new_zeros((1, *frame.shape[1:]))
-            with torch.no_grad():
-                for area in self.layers.values():
-                    h = area.ff(x)
-                    x = area.output(h)
-                    sizes.append((h.shape[-2:], x.shape[-2:]))
-            for m, mode in zip(self.modules(), modes, strict=True):
-                m.training = mode
-            self._sizes[key] = sizes
+            try:
+                self._sizes[key] = self._measure_sizes(frame)
+            finally:
+                for m, mode in zip(self.modules(), modes, strict=True):
+                    m.training = mode
         sizes = self._sizes[key]
         if self.dynamics.recurrence_target == "input" and self.dynamics.recurrence_type != "none":
             inputs = [frame.shape[-2:]] + [o for _, o in sizes[:-1]]

@@ -5,13 +5,14 @@ Each step ``t`` every area ``i`` computes
     drive_i(t) = ff_i(o_{i-1}(t - d_ff)) [+ rec_i(y_i(t - d_rec))] [+ skip_i(o_{i-2}(t - d_skip))]
                  [+ up(fb_i(o_{i+1}(t - d_fb)))]
     h_i(t)     = h_i(t-1) + alpha (drive_i(t) - g a_i(t-1) - h_i(t-1))   (Euler; RK4 optional)
-    u_i(t)     = supralin(relu(h_i(t)))
+    u_i(t)     = supralin(relu(post_i(h_i(t))))
     N_i(t)     = N_i(t-1) + alpha_N (mean_c u_i(t) - N_i(t-1))          (normalisation pool)
     y_i(t)     = u_i(t) / (sigma + N_i(t))        o_i(t) = pool_i(y_i(t))
     a_i(t)     = a_i(t-1) + alpha_a (y_i(t) - a_i(t-1))                 (adaptation state)
     logits(t)  = W mean_{x,y} o_last(t) + b
 
-with ``o_{-1}`` the input frames; without ``normalisation`` y = u, without ``adaptation`` g = 0.
+with ``o_{-1}`` the input frames; without ``normalisation`` y = u, without ``adaptation`` g = 0; ``post_i`` is
+an area's output stage where it has one (CORnet-RT's conv1 and norm1), else the identity.
 A connection whose source has not responded yet carries nothing (not even a bias), so an area stays
 exactly zero until its first input arrives (``None`` below). Skip and feedback can also be
 multiplicative: they then scale the feedforward drive, ``ff * (1 + s)``, before the recurrent input

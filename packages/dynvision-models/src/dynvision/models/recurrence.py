@@ -102,6 +102,8 @@ def build_recurrence(
         return nn.Sequential(_depthwise(channels, kernel_size), _pointwise(channels, target_channels))
     if recurrence_type == "pointdepthwise":
         return nn.Sequential(_pointwise(channels, target_channels), _depthwise(target_channels, kernel_size))
+    if recurrence_type == "identity":
+        return nn.Identity()
     if recurrence_type == "local":
         return LocalSheet(channels, local_kernel_size)
     return nn.Sequential(LocalSheet(channels, local_kernel_size), _depthwise(channels, kernel_size))

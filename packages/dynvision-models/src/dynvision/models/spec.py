@@ -29,6 +29,7 @@ RECURRENCE_TYPES = (
     "pointdepthwise",
     "local",
     "localdepthwise",
+    "identity",
 )
 RECURRENCE_TARGETS = ("input", "middle", "output")
 INTEGRATORS = ("euler", "rk4")
@@ -261,6 +262,7 @@ KEYWORD_TYPES = {
     "area_names": "tuple[str]",
     "n_classes": "int",
     "input_channels": "int",
+    "head": "str",
 }
 """Types of the models' own keywords (the dynamics fields carry theirs)."""
 _DYRCNN = ("channels", "convs_per_area", "kernel_size", "area_names")
@@ -288,8 +290,8 @@ _MECHANISMS = {"normalisation": True, "adaptation": 2.0, "t_adaptation": 40.0}
 default model learns faster with them and its activity settles after the stimulus)."""
 
 BUILTIN_MODELS: dict[str, ModelEntry] = {
-    "AlexNet": ModelEntry(5, dynamics={"recurrence_type": "none"}),
-    "CorNetRT": ModelEntry(4),
+    "AlexNet": ModelEntry(5, ("head",), dynamics={"recurrence_type": "none"}),
+    "CorNetRT": ModelEntry(4, dynamics={"recurrence_type": "identity", "tau": 2.0}),
     "CordsNet": ModelEntry(8, dynamics={"skip": True, "tau": 10.0}),
     "DyRCNNx2": ModelEntry(2, _DYRCNN, _MECHANISMS),
     "DyRCNNx4": ModelEntry(4, _DYRCNN, _MECHANISMS),

@@ -6,15 +6,18 @@ feedforward pathway is. Dynamics arguments (``**dynamics``, see :class:`Dynamics
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from torch import nn
 
+from dynvision.models.heads import AlexNetClassifier
 from dynvision.models.network import RETINA_CHANNELS, AreaSpec, TemporalNetwork
 from dynvision.models.spec import BUILTIN_MODELS, DYNAMICS_ARGS, model_dynamics
 
 CORTICAL_NAMES = {1: ["V1"], 2: ["V1", "IT"], 3: ["V1", "V4", "IT"], 4: ["V1", "V2", "V4", "IT"]}
+HEADS = ("linear", "original")
 
 
 def _conv(cin: int, cout: int, k: int, stride: int = 1, padding: int | None = None, bias: bool = True) -> nn.Conv2d:
@@ -25,12 +28,20 @@ class ZooModel(TemporalNetwork):
     """Checks the dynamics arguments (long names or aliases, one-line errors) with the model's own defaults
     from :data:`dynvision.models.spec.BUILTIN_MODELS` (e.g. no recurrence for AlexNet)."""
 
-    def _build(self, specs_for: Any, n_classes: int, input_channels: int, dynamics: dict[str, Any]) -> None:
+    def _build(
+        self,
+        specs_for: Any,
+        n_classes: int,
+        input_channels: int,
+        dynamics: dict[str, Any],
+        head: nn.Module | None = None,
+    ) -> None:
         entry = BUILTIN_MODELS.get(type(self).__name__)
         name = type(self).__name__
         dyn = model_dynamics(name, dynamics, entry.dynamics if entry else {}, valid=DYNAMICS_ARGS)
         first = RETINA_CHANNELS if dyn.retina else input_channels
-        super().__init__(specs_for(first), n_classes=n_classes, input_channels=input_channels, dynamics=dyn)
+        specs = specs_for(first)
+        super().__init__(specs, n_classes=n_classes, input_channels=input_channels, dynamics=dyn, head=head)
 
 
 class DyRCNN(ZooModel):
@@ -110,15 +121,24 @@ class DyRCNNx8(DyRCNN):
 
 
 class AlexNet(ZooModel):
-    """AlexNet's five conv layers (with their ReLUs) as areas with leaky dynamics; no recurrence by default.
+    """torchvision's AlexNet with leaky dynamics: its five conv layers (with their ReLUs) as areas; no recurrence
+    by default.
 
-    Pooling uses padding 1 so that 16-32 px inputs stay valid.
+    Args:
+        head: ``original``: torchvision's max pooling (3x3, stride 2, unpadded) and its classifier (6x6 average
+            pooling, dropout, two 4096-unit layers): with ``rctype=none``, ``tau=dt`` and ``tff=0`` a held image
+            gives torchvision's logits at every step (images of 63 px and more). ``linear`` (default): the pools
+            padded by one so that 16-32 px images stay valid, and the toolbox's averaged linear read-out.
     """
 
-    def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
+    def __init__(self, head: str = "linear", n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
+        if head not in HEADS:
+            raise ValueError(f"head={head!r} is unknown; valid: {', '.join(HEADS)}")
+        padding = 0 if head == "original" else 1
+
         def specs(first: int) -> list[AreaSpec]:
             def pool() -> nn.MaxPool2d:
-                return nn.MaxPool2d(3, 2, padding=1)
+                return nn.MaxPool2d(3, 2, padding=padding)
 
             return [
                 AreaSpec("conv1", _conv(first, 64, 11, stride=4, padding=2), first, 64, pool()),
@@ -128,19 +148,34 @@ class AlexNet(ZooModel):
                 AreaSpec("conv5", _conv(256, 256, 3), 256, 256, pool()),
             ]
 
-        self._build(specs, n_classes, input_channels, dynamics)
+        classifier = AlexNetClassifier(256, n_classes) if head == "original" else None
+        self._build(specs, n_classes, input_channels, dynamics, classifier)
 
 
 class CorNetRT(ZooModel):
-    """CORnet-RT: areas V1, V2, V4, IT (64/128/256/512), strided conv + GroupNorm, full recurrence."""
+    """CORnet-RT (Kubilius et al. 2018, dicarlolab/CORnet): areas V1, V2, V4, IT with 64/128/256/512 channels.
+
+    Each area as published: an input stage (``conv_input``: 7x7 stride 4 in V1, 3x3 stride 2 above, then
+    GroupNorm(32) and ReLU), to which the area's own last output is added (``rctype=identity``, its state),
+    then ``conv1`` (3x3, no bias) and GroupNorm(32) (the area's ``post`` stage) and ReLU give the output;
+    the read-out averages IT over space (its decoder). With its defaults (``tau=dt``, one step of feedforward
+    and recurrent delay) each step is CORnet-RT's update; other dynamics make it a leaky version.
+    """
 
     def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
         def specs(first: int) -> list[AreaSpec]:
             plan = [("V1", 64, 7, 4), ("V2", 128, 3, 2), ("V4", 256, 3, 2), ("IT", 512, 3, 2)]
             out, cin = [], first
             for name, cout, k, stride in plan:
-                ff = nn.Sequential(_conv(cin, cout, k, stride=stride, bias=False), nn.GroupNorm(32, cout))
-                out.append(AreaSpec(name, ff, cin, cout))
+                ff = nn.Sequential(
+                    OrderedDict(
+                        conv_input=_conv(cin, cout, k, stride=stride),
+                        norm_input=nn.GroupNorm(32, cout),
+                        nonlin_input=nn.ReLU(),
+                    )
+                )
+                post = nn.Sequential(OrderedDict(conv1=_conv(cout, cout, 3, bias=False), norm1=nn.GroupNorm(32, cout)))
+                out.append(AreaSpec(name, ff, cin, cout, post=post))
                 cin = cout
             return out
 
@@ -157,7 +192,7 @@ class BasicBlock(nn.Module):
         self.conv2 = _conv(cout, cout, 3, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
         self.relu = nn.ReLU()
-        self.shortcut = (
+        self.downsample = (
             nn.Sequential(_conv(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
             if stride != 1 or cin != cout
             else nn.Identity()
@@ -165,11 +200,14 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
-        return self.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+        return self.relu(self.bn2(self.conv2(out)) + self.downsample(x))
 
 
 class ResNet18(ZooModel):
-    """ResNet-18 with the stem and each of its four stages as an area; no recurrence by default.
+    """torchvision's ResNet-18 with the stem and each of its four stages as an area; no recurrence by default.
+
+    Its read-out is ResNet's own (global average pooling, then linear), so with ``rctype=none``, ``tau=dt`` and
+    ``tff=0`` a held image gives torchvision's logits at every step (eval mode).
 
     Batch norm normalises over the samples of a step (plain engine) or of all steps at once (fast
     engine), so the two engines agree exactly only in eval mode for this model.
