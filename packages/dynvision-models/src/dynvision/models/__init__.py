@@ -19,11 +19,13 @@ _LAZY = {
     **dict.fromkeys(
         [
             "create_model",
+            "get_weights",
             "list_models",
             "list_weights",
             "model_arguments",
             "register_model",
             "register_weights",
+            "use_weights_file",
         ],
         "dynvision.models.registry",
     ),
@@ -54,12 +56,14 @@ __all__ = [
     "decode_args",
     "encode_args",
     "file_sha256",
+    "get_weights",
     "list_models",
     "list_weights",
     "model_arguments",
     "parse_args",
     "register_model",
     "register_weights",
+    "use_weights_file",
 ]
 
 

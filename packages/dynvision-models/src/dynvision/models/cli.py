@@ -103,25 +103,79 @@ def info(
             typer.echo(f"  {area}: {value:.3g}")
 
 
+RegistryOption = Annotated[
+    Path | None, typer.Option("--registry", help="A weights registry file (YAML) whose records are known too.")
+]
+
+
 @app.command()
 def init(
     name: Annotated[str, typer.Argument(help="Model name, e.g. DyRCNNx4.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model file (.pt).")],
     args: ArgsOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the weight initialisation.")] = 0,
+    weights: Annotated[str | None, typer.Option(help="Start from these weights (a tag: see `weights`).")] = None,
+    registry: RegistryOption = None,
 ) -> None:
-    """Initialise a model with a seed and save it (weights + name, arguments, seed)."""
+    """Initialise a model with a seed (or from weights) and save it (weights + name, arguments, seed)."""
     import torch
 
-    from dynvision.models import create_model
+    from dynvision.models import create_model, use_weights_file
     from dynvision.models.grammar import parse_args
     from dynvision.models.io import save_model_file
 
     try:
         model_args = parse_args(args)
+        if registry is not None:
+            use_weights_file(registry)
         torch.manual_seed(seed)
-        model = create_model(name, **model_args)
-    except ValueError as error:
+        model = create_model(name, weights=weights, **model_args)
+    except (ValueError, OSError) as error:
         _fail(error)
-    save_model_file(output, model, name=name, args=model_args, seed=seed)
-    typer.echo(f"saved {name} (seed {seed}) to {output}")
+    save_model_file(output, model, name=name, args=model_args, seed=seed, extra={"weights": weights})
+    typer.echo(f"saved {name} (seed {seed}{f', weights {weights}' if weights else ''}) to {output}")
+
+
+@app.command("weights")
+def weights_command(
+    name: Annotated[str | None, typer.Argument(help="A model name (default: every model).")] = None,
+    registry: RegistryOption = None,
+) -> None:
+    """List the weights each model can load: tag, layout, where from and what they were trained on."""
+    from dynvision.models import get_weights, list_models, list_weights, use_weights_file
+
+    try:
+        if registry is not None:
+            use_weights_file(registry)
+        names = [name] if name else list_models()
+        rows = [(model, tag, get_weights(model, tag)) for model in names for tag in list_weights(model)]
+    except (ValueError, OSError) as error:
+        _fail(error)
+    for model, tag, record in rows:
+        meta = ", ".join(f"{key}={value}" for key, value in record.meta.items() if key != "args")
+        typer.echo(f"{model}\t{tag}\t{record.layout}\t{record.url}\t{meta}")
+
+
+@app.command("register-weights")
+def register_weights_command(
+    model_file: Annotated[Path, typer.Argument(help="A trained model file (.pt) to publish as weights.")],
+    tag: Annotated[str, typer.Option(help="The tag to load it by, e.g. the dataset it was trained on.")],
+    registry: Annotated[Path, typer.Option("--registry", help="The registry file (YAML) to add the record to.")],
+    url: Annotated[
+        str | None, typer.Option(help="Where the file is published (default: its absolute path here).")
+    ] = None,
+) -> None:
+    """Record a trained model file as weights (url, sha256, what it was trained on) in a registry file."""
+    from dynvision.models import Weights, file_sha256
+    from dynvision.models.io import load_model_file
+    from dynvision.models.pretrained import write_weights_record
+
+    try:
+        model, record = load_model_file(model_file)
+        meta = {**record["extra"], "args": record["args"], "seed": str(record["seed"]), "n_classes": model.n_classes}
+        location = url or str(model_file.resolve())
+        weights = Weights(url=location, sha256=file_sha256(model_file), meta=meta)
+        write_weights_record(registry, record["name"], tag, weights)
+    except (ValueError, OSError) as error:
+        _fail(error)
+    typer.echo(f"registered {record['name']} weights {tag!r} ({weights.sha256[:12]}...) in {registry}")
