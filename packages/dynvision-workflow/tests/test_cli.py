@@ -15,7 +15,13 @@ from dynvision.workflow.runtime import Truncated, outputs_table
 runner = CliRunner()
 DEFAULTS = yaml.safe_load((Path(SNAKEFILE).parents[5] / "configs" / "config_defaults.yaml").read_text())
 SETTINGS = {
-    "init-model": {"--model-args": "", "--seed": "0001", "--data-name": "embedded", "--no-pretrained": None},
+    "init-model": {
+        "--model-args": "",
+        "--seed": "0001",
+        "--data-name": "embedded",
+        "--no-pretrained": None,
+        "--registry": DEFAULTS["weights_registry"],
+    },
     "train-model": {
         "--data-name": "embedded",
         **{f"--{key.replace('_', '-')}": str(DEFAULTS[key]) for key in ("epochs", "learning_rate", "energy_weight")},
@@ -27,6 +33,7 @@ SETTINGS = {
         "--threads": "1",
         "--no-ffcv": None,
         "--no-progress": None,
+        "--no-freeze-pretrained": None,
     },
     "test-model": {
         "--data-args": "",
@@ -50,17 +57,22 @@ def command(name: str, *given: str, **changed: str) -> list[str]:
 
 
 def test_the_rules_pass_every_option_of_the_runtime_commands() -> None:
-    """The commands have no defaults but --max-images and --save-epoch, and the rules give each one every option."""
+    """The commands have no defaults but --max-images, --save-epoch and --weights (which only the pretrained_model
+    rule gives), and the rules give each one every option."""
     import typer.main
 
     rules = (Path(SNAKEFILE).parent / "snake_runtime.smk").read_text()
     group = typer.main.get_command(app)
     for name in ("init-model", "train-model", "test-model"):
         options = [p for p in group.commands[name].params if p.name != "help"]
-        assert {p.name for p in options if not p.required} <= {"max_images", "save_epoch"}, name
+        assert {p.name for p in options if not p.required} <= {"max_images", "save_epoch", "weights"}, name
+        pretrained = rules[rules.index("rule pretrained_model") :].split("\n\n\n")[0]
+        assert "--weights {params.weights:q}" in pretrained
         shell = rules[rules.index(f"{{WORKFLOW_CLI}} {name}") :].split("\n\n")[0]
         for param in options:
             flag = param.opts[0]
+            if param.name == "weights":
+                continue
             assert flag in shell or f"params.{param.name}" in shell, (name, flag)
 
 

@@ -1,4 +1,5 @@
-"""Controls of an experiment: statuses (init, trained, epoch=N) and connections switched off at test time."""
+"""Controls of an experiment: statuses (init, pretrained, trained, epoch=N) and connections switched off at test
+time."""
 
 import itertools
 import re
@@ -58,8 +59,10 @@ def test_statuses_name_the_files_training_writes() -> None:
     ("overrides", "message"),
     [
         ({"epochs": 1}, "experiment_config.contrast.status: epoch=2 is never saved: training runs epochs=1"),
-        ({"save_every": 1, "status": "trainde"}, "'trainde' is unknown (did you mean trained?); valid: init, trained,"),
-        ({"save_every": 1, "status": "epoch=0"}, "'epoch=0' is unknown; valid: init, trained, epoch=N (N >= 1)"),
+        ({"save_every": 1, "status": "trainde"}, "'trainde' is unknown (did you mean trained?); valid: init, "
+         "pretrained, trained,"),
+        ({"save_every": 1, "status": "epoch=0"}, "'epoch=0' is unknown; valid: init, pretrained, trained, "
+         "epoch=N (N >= 1)"),
         ({"save_every": 1, "switch_off": "recurence"}, "experiment_config.contrast.switch_off: 'recurence' is unknown "
          "(did you mean recurrence?); valid: none, recurrence, feedback, skip or parts joined by + (recurrence+skip)"),
         ({"save_every": -1}, "config key save_every: -1 is less than the minimum of 0"),

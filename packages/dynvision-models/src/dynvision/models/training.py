@@ -56,6 +56,12 @@ def parameter_groups(model: nn.Module, lr: float, recurrent_factor: float, feedb
     return [{"params": ps, "lr": lr * factors[k], "name": k} for k, ps in groups.items() if ps]
 
 
+def freeze_all_but_readout(model: nn.Module) -> None:
+    """Keep every weight outside the read-out (``classifier``) as it is: only the read-out learns."""
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.startswith("classifier."))
+
+
 class TrainingDiverged(ValueError):
     """The loss or a gradient became non-finite: training stops, and no trained model is written."""
 

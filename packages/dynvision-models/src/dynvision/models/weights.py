@@ -1,4 +1,7 @@
-"""Pretrained weights records, torchvision style: where the file lives, its checksum and its key layout."""
+"""Pretrained weights records, torchvision style: where the file lives, its checksum and its key layout.
+
+Torch-free until a file is fetched or loaded, so that the workflow reads registry files when it plans.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
-
-import torch
 
 from dynvision.models.files import atomic_path
 
@@ -44,6 +45,8 @@ class Weights:
     def local_path(self, model_dir: str | os.PathLike | None = None, progress: bool = False) -> Path:
         """The file on disk; a URL is downloaded once into ``model_dir`` (default: torch hub's checkpoints,
         shared with torchvision), and kept only when its checksum is right, so a cached file is a complete one."""
+        import torch
+
         parsed = urlparse(self.url)
         if parsed.scheme not in ("http", "https"):
             return Path(parsed.path if parsed.scheme == "file" else self.url)
@@ -60,6 +63,8 @@ class Weights:
 
     def get_state_dict(self, model_dir: str | os.PathLike | None = None, progress: bool = False) -> dict:
         """What the file holds (a state dict, or a checkpoint that holds one), checked and loaded safely."""
+        import torch
+
         path = self.local_path(model_dir, progress)
         if not path.exists():
             raise FileNotFoundError(f"weights file {path} does not exist")

@@ -76,14 +76,28 @@ def init_model_command(
     data_name: Annotated[str, typer.Option(help="Dataset the model is sized for.")],
     data_root: DataRoot,
     pretrained: Annotated[bool, typer.Option(help="Start from the model's pretrained weights.")],
+    registry: Annotated[Path, typer.Option(help="Weights registry file (records of trained models; may not exist).")],
+    weights: Annotated[
+        str | None, typer.Option(help="Save the model as these registered weights (status pretrained).")
+    ] = None,
 ) -> None:
-    """Create a model and save its initial state."""
+    """Create a model and save its initial state (or its state as registered weights)."""
     from dynvision.workflow.runtime import initialize_model
 
     args = parse_args_option(model_args, "--model-args")
     try:
-        initialize_model(model_name, args, seed, data_name, output, data_root=data_root, pretrained=pretrained)
-    except ValueError as error:
+        initialize_model(
+            model_name,
+            args,
+            seed,
+            data_name,
+            output,
+            data_root=data_root,
+            pretrained=pretrained,
+            registry=registry,
+            weights=weights,
+        )
+    except (ValueError, OSError) as error:
         _fail(error)
     typer.echo(f"wrote {output}")
 
@@ -118,6 +132,9 @@ def train_model_command(
     threads: Threads,
     devices: Annotated[str, typer.Option(help="Lightning devices: auto (what SLURM allots) or a count.")],
     strategy: Annotated[str, typer.Option(help="Lightning strategy: auto, ddp, ...")],
+    freeze_pretrained: Annotated[
+        bool, typer.Option(help="Train only the read-out of a model started from pretrained weights.")
+    ],
     max_images: MaxImages = None,
     save_epoch: Annotated[
         list[int] | None, typer.Option(min=1, help="Also save the model after this epoch (repeat for several).")
@@ -151,6 +168,7 @@ def train_model_command(
             max_images=max_images,
             devices=devices,
             strategy=strategy,
+            freeze_pretrained=freeze_pretrained,
         )
     except ValueError as error:
         _fail(error)

@@ -1,5 +1,5 @@
-"""What an experiment tests of each network: its status (``init``, ``trained``, ``epoch=N``) and the connections
-switched off, as the config writes them; their file-name forms are in :mod:`dynvision.workflow.paths`.
+"""What an experiment tests of each network: its status (``init``, ``pretrained``, ``trained``, ``epoch=N``) and
+the connections switched off, as the config writes them; their file-name forms are in :mod:`dynvision.workflow.paths`.
 
 Torch-free, so that the configuration is checked before any job: an ``epoch=N`` beyond the training's epochs and
 an unknown part are refused with one line saying why. Training keeps the model of every epoch an experiment
@@ -41,7 +41,8 @@ def saved_epochs(epochs: int, save_every: int | None, statuses: Iterable[str] = 
 def status_refusal(status: str, epochs: int) -> str | None:
     """Why no model file of ``status`` will exist (None: it will)."""
     if not re.fullmatch(CONFIG_STATUS_PATTERN, status):
-        return f"{status!r} is unknown{closest(status, ['init', 'trained'])}; valid: init, trained, epoch=N (N >= 1)"
+        known = ["init", "pretrained", "trained"]
+        return f"{status!r} is unknown{closest(status, known)}; valid: init, pretrained, trained, epoch=N (N >= 1)"
     epoch = status_epoch(status)
     if epoch is not None and epoch > epochs:
         return f"{status} is never saved: training runs epochs={epochs}"

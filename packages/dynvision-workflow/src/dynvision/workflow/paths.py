@@ -23,9 +23,10 @@ NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9.\-]*"
 """A name in a file name (model, dataset, loader, group, experiment, plot): no ``_``, which separates the parts."""
 MODEL_STEM = "{model_name}{model_args}_{seed}_{data_name}"
 """One network of a sweep; its files add ``_{status}``."""
-CONFIG_STATUS_PATTERN = r"init|trained|epoch=[1-9][0-9]*"
-"""The states a network is saved in: initialised, trained, and after epoch N of training (``epoch=N``)."""
-STATUS_PATTERN = rf"init|(?:trained|epoch=[1-9][0-9]*)(?:{TAG_PATTERN})?"
+CONFIG_STATUS_PATTERN = r"init|pretrained|trained|epoch=[1-9][0-9]*"
+"""The states a network is saved in: initialised, loaded from registered weights, trained, and after epoch N of
+training (``epoch=N``)."""
+STATUS_PATTERN = rf"init|pretrained|(?:trained|epoch=[1-9][0-9]*)(?:{TAG_PATTERN})?"
 """A status in a file name: trained ones carry the tag of their training settings (:mod:`provenance`)."""
 TEST_STEM = MODEL_STEM + "_{status}{switch_off}_{data_loader}{data_args}_{data_group}"
 """One test of one network: a data loader with its arguments on a class group, some connections switched off."""
@@ -50,7 +51,7 @@ def tag_parts(tag: str) -> tuple[str, ...]:
 
 def file_status(status: str, tag: str) -> str:
     """The file-name form of a config status: ``trained`` and ``epoch=N`` with the training ``tag``."""
-    return status if status == "init" else status + tag
+    return status if status in ("init", "pretrained") else status + tag
 
 
 def status_file(model_file: str | Path, status: str) -> Path:
@@ -59,7 +60,7 @@ def status_file(model_file: str | Path, status: str) -> Path:
     path = Path(model_file)
     stem, _, current = path.stem.rpartition("_")
     if not stem or not re.fullmatch(STATUS_PATTERN, current):
-        raise ValueError(f"{path.name} does not end in _<status>{path.suffix} (init, trained or epoch=N)")
+        raise ValueError(f"{path.name} does not end in _<status>{path.suffix} (init, pretrained, trained or epoch=N)")
     tag = re.search(TAG_PATTERN + "$", current)
     return path.with_name(f"{stem}_{file_status(status, tag.group() if tag else '')}{path.suffix}")
 

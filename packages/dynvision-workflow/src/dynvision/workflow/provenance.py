@@ -26,6 +26,8 @@ REFERENCE_TRAINING = {
     "train_ratio": 0.9,
     "augmentation": "none",
     "train_images": 3000,
+    "init_with_pretrained": False,
+    "freeze_pretrained": False,
 }
 """The settings that change what training produces, at their shipped values (untagged names)."""
 TAG_PATTERN = r"~[0-9a-f]{8}"

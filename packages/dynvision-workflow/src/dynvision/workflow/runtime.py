@@ -109,23 +109,37 @@ def initialize_model(
     *,
     data_root: str | os.PathLike | None,
     pretrained: bool,
+    registry: str | os.PathLike | None = None,
+    weights: str | None = None,
 ) -> nn.Module:
-    """Create a model sized for ``data_name`` with the given seed and save it as the ``init`` state."""
+    """Create a model sized for ``data_name`` with the given seed and save it as the ``init`` state.
+
+    ``pretrained``: start from weights, those of ``registry`` trained on ``data_name`` if there are, else the
+    model's published ones (a new read-out where the classes differ). ``weights``: the model exactly as the
+    registered weights of that tag, built with the arguments they were trained with (status ``pretrained``).
+    """
     from dynvision.data.registry import get_dataset_info
-    from dynvision.models import create_model, list_weights
+    from dynvision.models import create_model, list_weights, use_weights_file
+    from dynvision.workflow.pretrained import PRETRAINED_STATUS, dataset_weights, weights_args
 
     info = get_dataset_info(data_name)
-    weights = None
-    if pretrained:
-        tags = list_weights(model_name)
-        if not tags:
+    if registry is not None:
+        use_weights_file(registry)
+    status = "init"
+    if weights is not None:
+        model_args = {**(weights_args(registry, model_name, weights) if registry else {}), **model_args}
+        status = PRETRAINED_STATUS
+    elif pretrained:
+        weights = (dataset_weights(registry, model_name, data_name) if registry else None) or next(
+            iter(list_weights(model_name)), None
+        )
+        if weights is None:
             raise ValueError(f"{model_name} has no pretrained weights; set init_with_pretrained: false")
-        weights = tags[0]
     _seed_everything(seed)
     model = create_model(
         model_name, weights=weights, n_classes=info.n_classes, input_channels=info.channels, **model_args
     )
-    extra = {"data_name": data_name, "status": "init", "weights": weights}
+    extra = {"data_name": data_name, "status": status, "weights": weights}
     _save_model(output, model, {"name": model_name, "args": model_args, "seed": seed, "extra": extra})
     return model
 
@@ -169,8 +183,11 @@ def train_model_file(
     devices: int | str,
     strategy: str,
     max_images: int | None = None,
+    freeze_pretrained: bool = False,
 ) -> dict[str, Any]:
     """Train an ``init`` model file into a ``trained`` one; resumes from ``checkpoint_dir/last.ckpt``.
+
+    ``freeze_pretrained``: a model initialised from weights learns only its read-out.
 
     After each epoch N of ``save_epochs`` the model is also saved as status ``epoch=N``, named like ``output``
     with ``epoch=N`` for ``trained`` (:func:`~dynvision.workflow.paths.status_file`). Those files wait in the
@@ -183,10 +200,13 @@ def train_model_file(
 
     from dynvision.data.batches import build_dataloader
     from dynvision.models.io import load_model_file
-    from dynvision.models.training import train
+    from dynvision.models.training import freeze_all_but_readout, train
     from dynvision.workflow.epochs import SaveEpochs
 
     model, record = load_model_file(input_path)
+    frozen = freeze_pretrained and bool((record.get("extra") or {}).get("weights"))
+    if frozen:
+        freeze_all_but_readout(model)
     seed = str(record["seed"])
     summary = {
         **(record.get("extra") or {}),
@@ -200,6 +220,7 @@ def train_model_file(
         "use_ffcv": use_ffcv,
         "train_ratio": ratio,
         "chance": round(1 / model.n_classes, 4),
+        "frozen": frozen,
     }
     staged = Path(checkpoint_dir) / "epochs"
     beyond = [epoch for epoch in save_epochs if not 1 <= epoch <= epochs]

@@ -37,12 +37,35 @@ rule init_model:
         model_args=lambda w: plan.args_text(w.model_args),
         data_root=DATA.root,
         pretrained="--pretrained" if config["init_with_pretrained"] else "--no-pretrained",
+        registry=config["weights_registry"],
     log:
         project_paths.log("init_model", MODEL_STEM),
     shell:
         "{WORKFLOW_CLI} init-model --model-name {wildcards.model_name:q} --model-args={params.model_args:q} "
         "--seed {wildcards.seed:q} --data-name {wildcards.data_name:q} --data-root {params.data_root:q} "
-        "{params.pretrained} --output {output.model_state:q} > {log:q} 2>&1"
+        "{params.pretrained} --registry {params.registry:q} --output {output.model_state:q} > {log:q} 2>&1"
+
+
+rule pretrained_model:
+    """A model as the registered weights trained on its dataset (weights_registry), instead of training it:
+    status pretrained, built with the arguments the weights were trained with."""
+    input:
+        registry=config["weights_registry"],
+        index=plan.index_input("model_args"),
+    output:
+        model_state=project_paths.model("pretrained"),
+        model_config=sidecar(project_paths.model("pretrained")),
+    params:
+        model_args=lambda w: plan.args_text(w.model_args),
+        data_root=DATA.root,
+        weights=lambda w: plan.weights_tag(w.model_name, w.data_name),
+    log:
+        project_paths.log("pretrained_model", MODEL_STEM),
+    shell:
+        "{WORKFLOW_CLI} init-model --model-name {wildcards.model_name:q} --model-args={params.model_args:q} "
+        "--seed {wildcards.seed:q} --data-name {wildcards.data_name:q} --data-root {params.data_root:q} "
+        "--no-pretrained --registry {input.registry:q} --weights {params.weights:q} "
+        "--output {output.model_state:q} > {log:q} 2>&1"
 
 
 rule train_model:
@@ -71,6 +94,7 @@ rule train_model:
         progress="--progress" if progress_bar() else "--no-progress",
         ratio=config["train_ratio"],
         augmentation=config["augmentation"],
+        freeze_pretrained="--freeze-pretrained" if config["freeze_pretrained"] else "--no-freeze-pretrained",
         num_workers=config["num_workers"],
         max_images=option("--max-images", config["train_images"]),
         devices=config["devices"],
@@ -92,7 +116,8 @@ rule train_model:
         "--data-name {wildcards.data_name:q} --data-root {params.data_root:q} --epochs {params.epochs} "
         "{params.save_epochs} --learning-rate {params.learning_rate} --energy-weight {params.energy_weight} "
         "--batch-size {params.batch_size} --precision {params.precision:q} {params.ffcv} {params.progress} "
-        "--ratio {params.ratio} --augmentation {params.augmentation:q} --num-workers {params.num_workers} "
+        "--ratio {params.ratio} --augmentation {params.augmentation:q} {params.freeze_pretrained} "
+        "--num-workers {params.num_workers} "
         "{params.max_images} --threads {threads} --devices {params.devices:q} --strategy {params.strategy:q} "
         "--checkpoint-dir {params.checkpoint_dir:q} --log-dir {params.log_dir:q} > {log:q} 2>&1"
 

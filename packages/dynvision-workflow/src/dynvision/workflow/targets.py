@@ -25,6 +25,7 @@ from dynvision.workflow.paths import (
     sidecar,
     switch_off_tag,
 )
+from dynvision.workflow.pretrained import PRETRAINED_STATUS, dataset_weights
 
 SWEEP_KEYS = {"model_name": "model", "seed": "seed", "data_name": "data", "data_group": "group"}
 """How a swept top-level key is named in a comparison folder (``_`` separates the parts of file names)."""
@@ -267,14 +268,28 @@ class WorkflowPlan:
     def done_files(self, experiments: list[str]) -> list[str]:
         return [self.paths.experiment_done().format(experiment=name) for name in experiments]
 
+    def weights_tag(self, model_name: str, data_name: str) -> str | None:
+        """The tag of the registered weights of ``model_name`` trained on ``data_name`` (None: there are none)."""
+        return dataset_weights(self.config["weights_registry"], model_name, data_name)
+
+    def standard_variants(self, experiment: str, key: ModelKey) -> list[tuple[str, str]]:
+        """The experiment's variants of a standard model: ``pretrained`` instead of ``trained`` where the model has
+        registered weights for the dataset (they are loaded, not trained again)."""
+        variants = self.variants(experiment)
+        if self.weights_tag(key.model_name, key.data_name) is None:
+            return variants
+        trained = self.file_status(DEFAULT_STATUS)
+        return list(dict.fromkeys((PRETRAINED_STATUS if s == trained else s, tag) for s, tag in variants))
+
     def standard_model_tests(self) -> list[str]:
-        """Tests of every named model with its own default arguments, for the configured experiments."""
+        """Tests of every named model with its own default arguments (or, where it has registered weights for the
+        dataset, as those weights), for the configured experiments."""
         return [
             file
             for experiment in self.experiments()
             for key in self.models(model_args=[""])
             for group in self.groups()
-            for file in self.test_files(experiment, key, group)
+            for file in self.test_files(experiment, key, group, variants=self.standard_variants(experiment, key))
         ]
 
     def figure_inputs(self, experiment: str, fields: dict[str, str]) -> list[str]:

@@ -23,6 +23,7 @@ from dynvision.workflow.arguments import ArgumentError, args_product, decode_arg
 from dynvision.workflow.config import ConfigError, as_list
 from dynvision.workflow.controls import DEFAULT_STATUS, NO_SWITCH_OFF, status_refusal, switch_off_parts
 from dynvision.workflow.paths import NAME_PATTERN
+from dynvision.workflow.pretrained import PRETRAINED_STATUS, dataset_weights, records
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "config.schema.yaml"
 
@@ -209,6 +210,25 @@ def check_experiment_controls(config: dict[str, Any]) -> None:
                 raise ConfigError(f"experiment_config.{name}.switch_off: {error}") from None
 
 
+def check_weights(config: dict[str, Any]) -> None:
+    """The weights registry must be readable, and a ``pretrained`` status needs weights of every model trained on
+    every dataset of the run."""
+    try:
+        records(config["weights_registry"])
+    except ValueError as error:
+        raise ConfigError(f"weights_registry: {error}") from None
+    tested = {str(s) for e in config["experiment_config"].values() for s in as_list(e.get("status", DEFAULT_STATUS))}
+    if PRETRAINED_STATUS not in tested:
+        return
+    for model_name in as_list(config["model_name"]):
+        for data_name in as_list(config["data_name"]):
+            if dataset_weights(config["weights_registry"], model_name, data_name) is None:
+                raise ConfigError(
+                    f"status {PRETRAINED_STATUS}: {model_name} has no weights trained on {data_name} in "
+                    f"{config['weights_registry']}; add them with dynvision-models register-weights"
+                )
+
+
 def check_plots(config: dict[str, Any]) -> None:
     """Every plot of every experiment must be a dynvision-viz plot."""
     from dynvision.viz.plots import PLOTS
@@ -343,6 +363,7 @@ def validate_config(config: dict[str, Any], *, registries: bool = True) -> dict[
             raise ConfigError(f"experiment name {name!r} is not a file-name part: use letters, digits, '.' and '-'")
     _check("experiment", as_list(config["experiment"]), experiments)
     check_experiment_controls(config)
+    check_weights(config)
     check_parameters(config)
     check_plots(config)
     for name, experiment in experiments.items():
