@@ -92,7 +92,7 @@ def training_command(model: str = "model.pt", **changes: str) -> list[str]:
         "--max-images": "16",
         **changes,
     }
-    return runtime_command("train-model", ["--no-ffcv", "--no-progress"], options)
+    return runtime_command("train-model", ["--no-ffcv", "--no-progress", "--no-freeze-pretrained"], options)
 
 
 def runtime_command(name: str, flags: list[str], options: dict[str, str]) -> list[str]:

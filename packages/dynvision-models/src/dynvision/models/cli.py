@@ -80,7 +80,7 @@ def info(
         _fail(error)
     try:
         summary = describe(model, size)
-    except RuntimeError as error:  # torch's words for an image the areas' kernels do not fit
+    except (RuntimeError, ValueError) as error:  # an image the areas' kernels do not fit
         _fail(ValueError(f"--size {size} is too small for {name}: {str(error).splitlines()[0]}"))
     typer.echo(f"model: {name}")
     typer.echo(f"areas: {', '.join(summary['areas'])}")
