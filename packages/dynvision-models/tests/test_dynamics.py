@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dynvision.models import DyRCNN, DyRCNNx4, create_model
+from dynvision.models import RECURRENCE_TYPES, DyRCNN, DyRCNNx4, create_model
 from dynvision.models.network import HeldFirstArea
 from dynvision.models.trial import Trial
 
@@ -102,21 +102,7 @@ def expected_recurrent_parameters(rctype: str, c: int, k: int = 3, sheet: int = 
     }[rctype]
 
 
-@pytest.mark.parametrize(
-    "rctype",
-    [
-        "none",
-        "self",
-        "full",
-        "depthwise",
-        "pointwise",
-        "depthpointwise",
-        "pointdepthwise",
-        "local",
-        "localdepthwise",
-        "identity",
-    ],
-)
+@pytest.mark.parametrize("rctype", RECURRENCE_TYPES)
 def test_parameter_count_per_recurrence_type(rctype):
     def count(model):
         return sum(p.numel() for p in model.parameters())
