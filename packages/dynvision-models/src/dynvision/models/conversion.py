@@ -102,8 +102,9 @@ def load_weights(
     for key in sorted(set(state) - set(own)):
         if not key.startswith(READOUT):
             raise ValueError(f"weights key {key!r} has no place in {name}")
-    for key in sorted(body - set(state)):
-        raise ValueError(f"weights lack {key!r} of {name}")
+    missing = sorted(body - set(state))
+    if missing:
+        raise ValueError(f"weights lack {missing[0]!r} of {name}")
     for key in sorted(set(state) & set(own) - {k for k in own if k.startswith(READOUT)}):
         if state[key].shape != own[key].shape:
             raise ValueError(

@@ -32,10 +32,3 @@ def dataset_weights(registry: str | os.PathLike, model_name: str, data_name: str
     """The tag of ``model_name``'s first record trained on ``data_name`` (None: there is none)."""
     tags = records(registry).get(model_name, {})
     return next((tag for tag in sorted(tags) if tags[tag].meta.get("data_name") == data_name), None)
-
-
-def weights_args(registry: str | os.PathLike, model_name: str, tag: str) -> dict:
-    """The model arguments the weights of ``tag`` were trained with (their record's ``meta.args``; none for a
-    tag the file does not hold, such as published weights)."""
-    record = records(registry).get(model_name, {}).get(tag)
-    return dict(record.meta.get("args") or {}) if record else {}

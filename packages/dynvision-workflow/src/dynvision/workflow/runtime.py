@@ -119,15 +119,15 @@ def initialize_model(
     registered weights of that tag, built with the arguments they were trained with (status ``pretrained``).
     """
     from dynvision.data.registry import get_dataset_info
-    from dynvision.models import create_model, list_weights, use_weights_file
-    from dynvision.workflow.pretrained import PRETRAINED_STATUS, dataset_weights, weights_args
+    from dynvision.models import create_model, get_weights, list_weights, use_weights_file
+    from dynvision.workflow.pretrained import PRETRAINED_STATUS, dataset_weights
 
     info = get_dataset_info(data_name)
     if registry is not None:
         use_weights_file(registry)
     status = "init"
     if weights is not None:
-        model_args = {**(weights_args(registry, model_name, weights) if registry else {}), **model_args}
+        model_args = {**(get_weights(model_name, weights).meta.get("args") or {}), **model_args}
         status = PRETRAINED_STATUS
     elif pretrained:
         weights = (dataset_weights(registry, model_name, data_name) if registry else None) or next(
