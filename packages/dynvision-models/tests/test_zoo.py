@@ -7,11 +7,13 @@ from dynvision.models import RECURRENCE_TYPES, DyRCNNx4, create_model, list_mode
 
 MODELS = list_models()
 TINY = {"n_timesteps": 3, "t_feedforward": 0.0, "n_classes": 5}
+SIZED = {"CordsNet": {"image_size": 16}}
+"""Models built for one image size: the tests' 16 px."""
 
 
 def build(name: str, seed: int = 0, **kwargs) -> torch.nn.Module:
     torch.manual_seed(seed)
-    return create_model(name, **{**TINY, **kwargs})
+    return create_model(name, **{**TINY, **SIZED.get(name, {}), **kwargs})
 
 
 def test_the_zoo_is_complete():

@@ -1,7 +1,9 @@
-"""Weights of the original models mapped key by key into the zoo's: torchvision's AlexNet and ResNet-18, CORnet-RT.
+"""Weights of the original models mapped key by key into the zoo's: torchvision's AlexNet and ResNet-18, CORnet-RT,
+CordsNet.
 
-:func:`convert` renames a state dict written in a reference layout (``torchvision``, ``cornet``; a checkpoint that
-wraps it under ``state_dict`` and DataParallel's ``module.`` prefixes are unwrapped) and :func:`load_weights` loads
+:func:`convert` renames a state dict written in a reference layout (``torchvision``, ``cornet``, ``cordsnet``; a
+checkpoint that wraps it under ``state_dict`` and DataParallel's ``module.`` prefixes are unwrapped; weight
+normalisation's two tensors become the weight they give) and :func:`load_weights` loads
 it into a model. Each refusal is one line naming the key: a key with no place in the model, a key the model
 needs and the file lacks, a shape that differs. The read-out (``classifier.*``) is the exception: where the file's
 read-out does not fit (another number of classes, another head), the model keeps its own, newly initialised
@@ -19,7 +21,7 @@ import torch
 from torch import nn
 
 READOUT = "classifier."
-PATHWAY = re.compile(r"layers\.[^.]+\.(ff|post)\.")
+PATHWAY = re.compile(r"layers\.[^.]+\.(ff|post|input_skip)\.|stem\.")
 """The keys of an area an original model's weights provide."""
 _ALEXNET_CONVS = {"0": "conv1", "3": "conv2", "6": "conv3", "8": "conv4", "10": "conv5"}
 
@@ -54,10 +56,25 @@ def _cornet_key(key: str) -> str | None:
     return None
 
 
+def _cordsnet_key(key: str) -> str | None:
+    if match := re.fullmatch(r"(area_conv|area_area)\.([0-7])\.weight", key):
+        pathway = "rec" if match[1] == "area_conv" else "ff.conv"
+        return f"layers.area{int(match[2]) + 1}.{pathway}.weight"
+    if match := re.fullmatch(r"conv_bias\.([0-7])", key):
+        return f"layers.area{int(match[1]) + 1}.ff.position.bias"
+    if match := re.fullmatch(r"skip_area\.([0-2])\.weight", key):  # into areas 4, 6 and 8
+        return f"layers.area{2 * int(match[1]) + 4}.input_skip.weight"
+    names = {"inp_conv.weight": "stem.0.weight", "inp_skip.weight": "layers.area2.input_skip.weight"}
+    if key.startswith("out_fc."):
+        return "classifier." + key.removeprefix("out_fc.")
+    return names.get(key)
+
+
 RENAMES: dict[tuple[str, str], Callable[[str], str | None]] = {
     ("torchvision", "AlexNet"): _alexnet_key,
     ("torchvision", "ResNet18"): _resnet_key,
     ("cornet", "CorNetRT"): _cornet_key,
+    ("cordsnet", "CordsNet"): _cordsnet_key,
 }
 """Which reference layout loads into which zoo model, and how its keys are renamed."""
 
@@ -69,9 +86,36 @@ def state_dict_of(payload: Mapping) -> dict[str, torch.Tensor]:
     return {key.removeprefix("module."): value for key, value in payload.items()}
 
 
+WEIGHT_NORM = ((".parametrizations.weight.original0", ".parametrizations.weight.original1"), (".weight_g", ".weight_v"))
+"""The names of weight normalisation's gain and direction: torch's parametrization, and its older hook."""
+
+
+def fold_weight_norm(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with each weight-normalised weight (gain ``g``, direction ``v``) as the weight it gives,
+    ``g v / |v|`` with the norm over all but the first dimension (torch's ``weight_norm`` with ``dim=0``)."""
+    folded = {}
+    for key, value in state.items():
+        for gain, direction in WEIGHT_NORM:
+            if key.endswith(direction):
+                break
+            if key.endswith(gain):
+                base = key.removesuffix(gain)
+                v = state.get(base + direction)
+                if v is None:
+                    raise ValueError(
+                        f"weights key {key!r} has no {base + direction!r} beside it (weight normalisation)"
+                    )
+                norm = v.flatten(1).norm(dim=1).view(-1, *[1] * (v.dim() - 1))
+                folded[base + ".weight"] = v * (value / norm)
+                break
+        else:
+            folded[key] = value
+    return folded
+
+
 def convert(payload: Mapping, layout: str, model_name: str) -> dict[str, torch.Tensor]:
     """The state dict in ``payload`` (written in ``layout``) under the zoo model's key names."""
-    state = state_dict_of(payload)
+    state = fold_weight_norm(state_dict_of(payload))
     if layout == "dynvision":
         return state
     rename = RENAMES.get((layout, model_name))

@@ -20,7 +20,7 @@ import torch
 
 from dynvision.models.dynamics import AreaState
 from dynvision.models.held import HeldDrive, HeldFirstArea
-from dynvision.models.plain import add, combine, layer_stats, silent_record
+from dynvision.models.plain import add, combine, layer_stats, readout_features, silent_record
 
 if TYPE_CHECKING:
     from dynvision.models.network import Area, TemporalNetwork
@@ -80,6 +80,8 @@ def run_by_area(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
         elif i == 0 and held is not None and u is not None:
             drive = _held_sequence(HeldDrive(area, frames, held), u)
         else:
+            if area.input_skip is not None:
+                u = _with_input_skip(area, u, Seq(0, frames) if i == 1 else outputs[i - 2], n, dyn.delay_ff)
             drive = _map(area.ff, u)
         if area.skip is not None and outputs[i - 2] is not None:
             s = outputs[i - 2].delayed(dyn.delay_skip, n)
@@ -92,11 +94,20 @@ def run_by_area(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
         outputs.append(source)
     k = net.n_classes
     logits = net.readout(frames.new_zeros((1, areas[-1].out_channels))).expand(n, frames.shape[1], k)
-    if source is not None:
-        start = source.start
-        last = _map(net.readout, source).data
-        logits = torch.cat([logits[:start].to(last.dtype), last])
+    features = None
+    for output in outputs[-net.readout_areas :]:
+        features = _combine_seq(features, output, "additive")
+    if features is not None:
+        last = _map(net.readout, features).data
+        logits = torch.cat([logits[: features.start].to(last.dtype), last])
     return logits, responses
+
+
+def _with_input_skip(area: Area, u: Seq | None, source: Seq | None, n: int, delay: int) -> Seq | None:
+    """The area's input ``u`` plus its architectural skip of ``source`` (two areas below) ``delay`` steps later."""
+    if source is None:
+        return u
+    return _combine_seq(u, _map(area.input_skip, source.delayed(delay, n)), "additive")
 
 
 def _map(fn: Callable[[torch.Tensor], torch.Tensor], seq: Seq | None) -> Seq | None:
@@ -207,6 +218,10 @@ def run_by_step(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
                 u = frames[t - dyn.delay_ff] if i == 0 and t >= dyn.delay_ff else None
                 if i:
                     u = read(outs[i - 1], t - dyn.delay_ff)
+                if area.input_skip is not None:
+                    k = frames[t - dyn.delay_ff] if i == 1 and t >= dyn.delay_ff else None
+                    k = read(outs[i - 2], t - dyn.delay_ff) if i > 1 else k
+                    u = u if k is None else add(u, area.input_skip(k))
                 prev = read(ys[i], t - dyn.delay_rec)
                 r = area.rec(prev) if area.rec is not None and prev is not None else None
                 if dyn.recurrence_target == "input":
@@ -233,7 +248,7 @@ def run_by_step(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
                     ys[i][t - keep] = outs[i][t - keep] = None
                 if mode is not None:
                     recorded[net.areas[i]].append(y)
-            last = outs[-1][t]
+            last = readout_features([history[t] for history in outs[-net.readout_areas :]])
             features = last if last is not None else frames.new_zeros((frames.shape[1], areas[-1].out_channels))
             logits.append(net.readout(features))
     responses = {}

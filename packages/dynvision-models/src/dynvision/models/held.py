@@ -97,6 +97,8 @@ class HeldFirstArea:
         first, second = areas[0], areas[1]
         if first.normalisation is not None or first.adaptation is not None or first.post is not None:  # not homogeneous
             return False
+        if first.rate or any(area.input_skip is not None for area in areas[1:3]):  # other sources than the image
+            return False
         per_channel_rec = isinstance(first.rec, SelfRecurrence) and first.supralin is None
         unit_by_unit = first.rec is None or (per_channel_rec and dyn.recurrence_target != "input")
         positive_gain = first.supralin is None or first.supralin.gain > 0

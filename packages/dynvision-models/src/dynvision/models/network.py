@@ -49,6 +49,11 @@ class AreaSpec:
     recurrent: bool = True
     post: nn.Module | None = None
     """A stage between the integrator and the rectification (CORnet-RT's ``conv1 -> norm1``); None: none."""
+    rate: bool = False
+    """Integrate the rectified drive (``tau dr/dt = -r + relu(drive)``, CordsNet's form) instead of the drive."""
+    input_skip: nn.Module | None = None
+    """The architecture's own skip (CordsNet's): its output, of the output of the area two below (for the second
+    area: of the input frames), is added to the area's input before the feedforward pathway, with its delay."""
 
 
 class Area(nn.Module):
@@ -69,6 +74,8 @@ class Area(nn.Module):
         self.adaptation = Adaptation(dyn.adaptation, dyn.t_adaptation, dyn.dt) if dyn.adaptation > 0 else None
         self.pool = spec.pool
         self.post = spec.post
+        self.rate = spec.rate
+        self.input_skip = spec.input_skip
         self.skip: nn.Conv2d | None = None
         self.feedback: nn.Conv2d | None = None
 
@@ -81,12 +88,14 @@ class Area(nn.Module):
     ) -> torch.Tensor | None:
         """Advance ``state`` by one step of ``drive``; the area's output ``y`` (None while nothing has arrived).
 
-        The adaptation current of the last step is subtracted from the drive, the integrator advances,
-        ``late`` (recurrence targeting the output) is added, then rectification, supralinearity and
-        divisive normalisation give ``y``, which feeds the adaptation state.
+        The adaptation current of the last step is subtracted from the drive (rectified where the area
+        integrates rates), the integrator advances, ``late`` (recurrence targeting the output) is added, then
+        rectification, supralinearity and divisive normalisation give ``y``, which feeds the adaptation state.
         """
         if drive is not None and self.adaptation is not None:
             drive = self.adaptation.current(drive, state.adaptation)
+        if drive is not None and self.rate:
+            drive = F.relu(drive)
         state.h = self.integrator(state.h, drive)
         if state.h is None:
             return None
@@ -123,7 +132,11 @@ def _record_mode(record: bool | str | None) -> str | None:
 
 
 class TemporalNetwork(nn.Module):
-    """Base class of every zoo model: a chain of areas with temporal dynamics and a read-out (``head``)."""
+    """Base class of every zoo model: a chain of areas with temporal dynamics and a read-out (``head``).
+
+    ``stem``: a stateless input stage applied to every frame before the first area (CordsNet's); the read-out
+    sees the sum of the outputs of the last ``readout_areas`` areas (CordsNet reads its two last ones).
+    """
 
     inference_chunk = 4  # samples per pass of fast inference (best measured on a 2-core AVX2 CPU)
 
@@ -135,16 +148,22 @@ class TemporalNetwork(nn.Module):
         input_channels: int,
         dynamics: Dynamics,
         head: nn.Module | None = None,
+        stem: nn.Module | None = None,
+        readout_areas: int = 1,
     ) -> None:
         super().__init__()
         if n_classes < 1:
             raise ValueError(f"n_classes={n_classes} must be >= 1")
+        if specs[0].input_skip is not None:
+            raise ValueError(f"the first area {specs[0].name} has no area two below it to skip from")
         self.dynamics = dyn = dynamics
         self.n_classes, self.input_channels = int(n_classes), int(input_channels)
         if dyn.retina:
             retina = nn.Conv2d(input_channels, RETINA_CHANNELS, 5, padding=2)
             specs = [AreaSpec("retina", retina, input_channels, RETINA_CHANNELS, recurrent=False), *specs]
+        self.stem = stem
         self.layers = nn.ModuleDict({spec.name: Area(spec, dyn) for spec in specs})
+        self.readout_areas = int(readout_areas)
         areas = list(self.layers.values())
         for i, area in enumerate(areas):
             if dyn.skip_mode and i >= 2:
@@ -206,7 +225,13 @@ class TemporalNetwork(nn.Module):
     def first_response_steps(self) -> dict[str, int]:
         """:func:`~dynvision.models.spec.first_response_steps` of each area: the step at which it first gets
         any drive (0 = first input frame, no idle steps)."""
-        return dict(zip(self.areas, first_response_steps(self.dynamics, len(self.layers)), strict=True))
+        steps = first_response_steps(self.dynamics, len(self.layers), self.input_skip_areas)
+        return dict(zip(self.areas, steps, strict=True))
+
+    @property
+    def input_skip_areas(self) -> tuple[int, ...]:
+        """Indices of the areas with an architectural skip from two areas below (:attr:`AreaSpec.input_skip`)."""
+        return tuple(i for i, area in enumerate(self.layers.values()) if area.input_skip is not None)
 
     # -- forward ---------------------------------------------------------------------------------
     def forward(
@@ -228,6 +253,8 @@ class TemporalNetwork(nn.Module):
         frames = trial.inputs(x)
         if frames.shape[2] != self.input_channels:
             raise ValueError(f"input has {frames.shape[2]} channels; the model expects {self.input_channels}")
+        if self.stem is not None:
+            frames = self.stem(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])
         sizes = self._area_sizes(frames[0])
         if self.dynamics.engine == "plain":
             logits, responses = plain.run(self, frames, sizes, mode)
@@ -239,8 +266,9 @@ class TemporalNetwork(nn.Module):
         return trial.outputs(logits), {name: trial.outputs(r) for name, r in responses.items()}
 
     def readout(self, features: torch.Tensor) -> torch.Tensor:
-        """Logits of the last area's output ``(B, C, H, W)`` (or ``(B, C)`` zeros while it is silent): the
-        ``classifier`` head (:mod:`dynvision.models.heads`; by default averaged over space, then linear)."""
+        """Logits of the last area's output ``(B, C, H, W)`` (or ``(B, C)`` zeros while it is silent; the sum of
+        the last ``readout_areas`` outputs): the ``classifier`` head (:mod:`dynvision.models.heads`; by default
+        averaged over space, then linear)."""
         return self.classifier(features)
 
     def _chunked(self, x: torch.Tensor) -> bool:

@@ -2,8 +2,8 @@
 
 Each step ``t`` every area ``i`` computes
 
-    drive_i(t) = ff_i(o_{i-1}(t - d_ff)) [+ rec_i(y_i(t - d_rec))] [+ skip_i(o_{i-2}(t - d_skip))]
-                 [+ up(fb_i(o_{i+1}(t - d_fb)))]
+    drive_i(t) = ff_i(o_{i-1}(t - d_ff) [+ k_i(o_{i-2}(t - d_ff))]) [+ rec_i(y_i(t - d_rec))]
+                 [+ skip_i(o_{i-2}(t - d_skip))] [+ up(fb_i(o_{i+1}(t - d_fb)))]
     h_i(t)     = h_i(t-1) + alpha (drive_i(t) - g a_i(t-1) - h_i(t-1))   (Euler; RK4 optional)
     u_i(t)     = supralin(relu(post_i(h_i(t))))
     N_i(t)     = N_i(t-1) + alpha_N (mean_c u_i(t) - N_i(t-1))          (normalisation pool)
@@ -11,8 +11,11 @@ Each step ``t`` every area ``i`` computes
     a_i(t)     = a_i(t-1) + alpha_a (y_i(t) - a_i(t-1))                 (adaptation state)
     logits(t)  = W mean_{x,y} o_last(t) + b
 
-with ``o_{-1}`` the input frames; without ``normalisation`` y = u, without ``adaptation`` g = 0; ``post_i`` is
-an area's output stage where it has one (CORnet-RT's conv1 and norm1), else the identity.
+with ``o_{-1}`` the input frames (after the model's ``stem``, if it has one); without ``normalisation`` y = u,
+without ``adaptation`` g = 0; ``post_i`` is an area's output stage where it has one (CORnet-RT's conv1 and
+norm1), else the identity; ``k_i`` is an architectural skip (CordsNet's, ``AreaSpec.input_skip``). An area that
+integrates rates (``AreaSpec.rate``, CordsNet) integrates ``relu(drive_i(t) - g a_i(t-1))`` instead. The read-out
+sees ``o_last(t)``, or the sum of the last few areas' outputs (``readout_areas``).
 A connection whose source has not responded yet carries nothing (not even a bias), so an area stays
 exactly zero until its first input arrives (``None`` below). Skip and feedback can also be
 multiplicative: they then scale the feedforward drive, ``ff * (1 + s)``, before the recurrent input
@@ -47,6 +50,14 @@ def combine(drive: torch.Tensor | None, extra: torch.Tensor | None, mode: str) -
     if mode == "multiplicative":
         return drive if drive is None or extra is None else drive * (1 + extra)
     return add(drive, extra)
+
+
+def readout_features(outputs: list[torch.Tensor | None]) -> torch.Tensor | None:
+    """What the read-out sees at a step: the sum of the outputs of the last areas (None while all are silent)."""
+    features = None
+    for output in outputs:
+        features = add(features, output)
+    return features
 
 
 def layer_stats(y: torch.Tensor) -> torch.Tensor:
@@ -91,6 +102,11 @@ def run(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: str | Non
             for i, area in enumerate(areas):
                 size = sizes[i][0]
                 u = _at(frames, t - dyn.delay_ff) if i == 0 else _at(o[i - 1], t - dyn.delay_ff)
+                if (
+                    area.input_skip is not None
+                    and (k := _at(frames if i == 1 else o[i - 2], t - dyn.delay_ff)) is not None
+                ):
+                    u = add(u, area.input_skip(k))
                 prev = _at(y[i], t - dyn.delay_rec)
                 r = area.rec(prev) if area.rec is not None and prev is not None else None
                 if target == "input":
@@ -109,7 +125,7 @@ def run(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: str | Non
                     y[i][t - keep] = o[i][t - keep] = None
                 if mode is not None:
                     recorded[i].append(y_t)
-            last = o[-1][t]
+            last = readout_features([history[t] for history in o[-net.readout_areas :]])
             if last is None:  # a silent last area: the read-out gives its bias
                 last = frames.new_zeros((frames.shape[1], areas[-1].out_channels))
             logits.append(net.readout(last))

@@ -13,7 +13,7 @@ workflow's configuration checks. So ``none`` (a recurrence type: text), ``null``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -188,18 +188,21 @@ class Dynamics:
             raise ValueError(f"presentation_pattern={pattern!r} must be a string of 0/1 with at least one 1")
 
 
-def first_response_steps(dynamics: Dynamics, n_areas: int) -> list[int]:
+def first_response_steps(dynamics: Dynamics, n_areas: int, input_skips: Sequence[int] = ()) -> list[int]:
     """Step (0 = first input frame, no idle steps) at which each of ``n_areas`` chained areas first gets any drive.
 
     The input reaches the first area after ``d_ff`` steps and every further area ``d_ff`` steps later;
-    additive skip (``d_skip`` from two areas below) and feedback (``d_fb`` from the area above) can only
-    shorten that path. Multiplicative connections need a drive to act on.
+    additive skip (``d_skip`` from two areas below), the architectural skips of the areas in ``input_skips``
+    (``d_ff`` from two areas below, the second area's from the input) and feedback (``d_fb`` from the area
+    above) can only shorten that path. Multiplicative connections need a drive to act on.
     """
     dyn, inf = dynamics, 10**9
     first = [inf] * n_areas
     for _ in range(n_areas + 1):
         for i in range(n_areas):
             options = [dyn.delay_ff + (first[i - 1] if i else 0)]
+            if i in input_skips:
+                options.append(dyn.delay_ff + (first[i - 2] if i >= 2 else 0))
             if dyn.skip_mode == "additive" and i >= 2:
                 options.append(first[i - 2] + dyn.delay_skip)
             if dyn.feedback_mode == "additive" and i + 1 < n_areas:
@@ -208,10 +211,10 @@ def first_response_steps(dynamics: Dynamics, n_areas: int) -> list[int]:
     return first
 
 
-def late_response_refusal(dynamics: Dynamics, n_areas: int) -> str | None:
+def late_response_refusal(dynamics: Dynamics, n_areas: int, input_skips: Sequence[int] = ()) -> str | None:
     """Why ``n_areas`` chained areas cannot learn in a trial of ``n_timesteps`` frames: the last area (which the
     read-out sees) would first respond after the last frame. None if it responds in time."""
-    last = first_response_steps(dynamics, n_areas)[-1]
+    last = first_response_steps(dynamics, n_areas, input_skips)[-1]
     if last < dynamics.n_timesteps:
         return None
     tff, dt = (format_value(value) for value in (dynamics.t_feedforward, dynamics.dt))
@@ -277,6 +280,8 @@ class ModelEntry:
     areas: int
     keywords: tuple[str, ...] = ()
     dynamics: Mapping[str, Any] = field(default_factory=dict)
+    input_skips: tuple[int, ...] = ()
+    """The areas with an architectural skip from two areas below (:func:`first_response_steps`)."""
 
     def n_areas(self, kwargs: Mapping[str, Any], dynamics: Dynamics) -> int:
         """Areas of the model built with (long-named) ``kwargs``: ``channels`` sets them where it is a keyword."""
@@ -292,7 +297,7 @@ default model learns faster with them and its activity settles after the stimulu
 BUILTIN_MODELS: dict[str, ModelEntry] = {
     "AlexNet": ModelEntry(5, ("head",), dynamics={"recurrence_type": "none"}),
     "CorNetRT": ModelEntry(4, dynamics={"recurrence_type": "identity", "tau": 2.0}),
-    "CordsNet": ModelEntry(8, dynamics={"skip": True, "tau": 10.0}),
+    "CordsNet": ModelEntry(8, ("image_size",), {"tau": 10.0}, input_skips=(1, 2, 3, 4, 5, 6, 7)),
     "DyRCNNx2": ModelEntry(2, _DYRCNN, _MECHANISMS),
     "DyRCNNx4": ModelEntry(4, _DYRCNN, _MECHANISMS),
     "DyRCNNx8": ModelEntry(4, _DYRCNN, _MECHANISMS),

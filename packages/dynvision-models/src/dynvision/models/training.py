@@ -232,7 +232,7 @@ def train(
     if max_epochs < 1:
         raise ValueError(f"max_epochs={max_epochs} must be >= 1")
     if isinstance(model, TemporalNetwork):  # a held image: the read-out must see a response before the last step
-        refusal = late_response_refusal(model.dynamics, len(model.layers))
+        refusal = late_response_refusal(model.dynamics, len(model.layers), model.input_skip_areas)
         if refusal:
             raise ValueError(f"{type(model).__name__} cannot learn: {refusal}")
     if seed is not None:

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from dynvision.models.files import atomic_path
 
-LAYOUTS = ("dynvision", "torchvision", "cornet")
+LAYOUTS = ("dynvision", "torchvision", "cornet", "cordsnet")
 """Key layouts a weights file can be written in (:mod:`dynvision.models.conversion` maps them to ours)."""
 
 

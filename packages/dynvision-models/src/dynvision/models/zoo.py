@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import torch
 from torch import nn
 
 from dynvision.models.heads import AlexNetClassifier
@@ -35,13 +36,25 @@ class ZooModel(TemporalNetwork):
         input_channels: int,
         dynamics: dict[str, Any],
         head: nn.Module | None = None,
+        stem: nn.Module | None = None,
+        readout_areas: int = 1,
     ) -> None:
         entry = BUILTIN_MODELS.get(type(self).__name__)
         name = type(self).__name__
         dyn = model_dynamics(name, dynamics, entry.dynamics if entry else {}, valid=DYNAMICS_ARGS)
+        if dyn.retina and stem is not None:
+            raise ValueError(f"retina=True is invalid for {name}: its input stage takes the images; valid: False")
         first = RETINA_CHANNELS if dyn.retina else input_channels
         specs = specs_for(first)
-        super().__init__(specs, n_classes=n_classes, input_channels=input_channels, dynamics=dyn, head=head)
+        super().__init__(
+            specs,
+            n_classes=n_classes,
+            input_channels=input_channels,
+            dynamics=dyn,
+            head=head,
+            stem=stem,
+            readout_areas=readout_areas,
+        )
 
 
 class DyRCNN(ZooModel):
@@ -227,17 +240,67 @@ class ResNet18(ZooModel):
         self._build(specs, n_classes, input_channels, dynamics)
 
 
-class CordsNet(ZooModel):
-    """CordsNet-style continuous-time recurrent CNN: eight recurrent conv areas (64-512 channels),
-    downsampling in areas 3, 5 and 7, full 3x3 recurrence and additive skips over two areas."""
+class PositionBias(nn.Module):
+    """A bias per unit, channel and position, of maps of one size (CordsNet's ``conv_bias``)."""
 
-    def __init__(self, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
-        def specs(first: int) -> list[AreaSpec]:
-            plan = [(64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1)]
-            out, cin = [], first
-            for i, (cout, stride) in enumerate(plan):
-                out.append(AreaSpec(f"area{i + 1}", _conv(cin, cout, 3, stride=stride), cin, cout))
+    def __init__(self, channels: int, size: int, image_size: int) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(channels, size, size))
+        self.image_size = image_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] != self.bias.shape[-2:]:
+            size = self.bias.shape[-1]
+            fitting = round(self.image_size * x.shape[-1] / size)  # the image size that gives these maps
+            raise ValueError(
+                f"CordsNet was built for {self.image_size} px images (a bias per position of {size}x{size} maps); "
+                f"these give {tuple(x.shape[-2:])} maps; build it with image_size={fitting}"
+            )
+        return x + self.bias
+
+
+class CordsNet(ZooModel):
+    """CordsNet-R8 (Soo et al. 2024, wmws2/cordsnet): eight areas of continuous-time rate units, as published.
+
+    An input stage (7x7 conv of stride 2 without bias, 3x3 average pooling of stride 2) feeds the first area and,
+    through a 3x3 conv, the second. Each area integrates the rectified sum of its recurrent 3x3 conv, a bias per
+    unit and position, and a 3x3 conv of its input (``tau dr/dt = -r + relu(W_rec r + b + W_in x)``); its input is
+    the area below plus the area two below (itself, or a 1x1 conv of stride 2 where the size halves: areas 4, 6
+    and 8). Channels 64, 64, 128, 128, 256, 256, 512, 512; the read-out averages the sum of the two last areas.
+    ``tau=10`` ms and ``dt=2`` ms (alpha 0.2) as trained; cordsnet runs 100 blank steps before the image
+    (``idle_timesteps=100``). The biases are per position, so the model is built for one ``image_size``
+    (224: maps of 56 to 7 units).
+    """
+
+    def __init__(self, image_size: int = 224, n_classes: int = 10, input_channels: int = 3, **dynamics: Any) -> None:
+        channels = [64, 64, 128, 128, 256, 256, 512, 512]
+        strides = [1, 1, 2, 1, 2, 1, 2, 1]
+        if image_size < 1:
+            raise ValueError(f"image_size={image_size} must be >= 1")
+
+        def halved(size: int) -> int:
+            return (size - 1) // 2 + 1
+
+        def specs(first: int) -> list[AreaSpec]:  # the first area's input is the input stage's 64 channels
+            out, cin, size = [], 64, halved(halved(image_size))
+            for i, (cout, stride) in enumerate(zip(channels, strides, strict=True)):
+                size = size if stride == 1 else halved(size)
+                ff = nn.Sequential(
+                    OrderedDict(
+                        conv=_conv(cin, cout, 3, stride=stride, bias=False),
+                        position=PositionBias(cout, size, image_size),
+                    )
+                )
+                if i == 1:
+                    skip = _conv(64, 64, 3, bias=False)  # of the input stage
+                elif i >= 2:
+                    skip = (
+                        nn.Identity() if i % 2 == 0 else _conv(channels[i - 2], cin, 1, stride=2, padding=0, bias=False)
+                    )
+                out.append(AreaSpec(f"area{i + 1}", ff, cin, cout, rate=True, input_skip=None if i == 0 else skip))
                 cin = cout
             return out
 
-        self._build(specs, n_classes, input_channels, dynamics)
+        stem = nn.Sequential(_conv(input_channels, 64, 7, stride=2, bias=False), nn.AvgPool2d(3, 2, padding=1))
+        self._build(specs, n_classes, input_channels, dynamics, stem=stem, readout_areas=2)
+        self.image_size = image_size
