@@ -275,10 +275,10 @@ def check_model_args(config: dict[str, Any], *, registries: bool) -> tuple[tuple
                 continue
             kwargs = spec.map_arguments(model_name, arguments, valid)
             n_areas = entry.n_areas(kwargs, dynamics)
-            refusal = spec.late_response_refusal(dynamics, n_areas)
+            refusal = spec.late_response_refusal(dynamics, n_areas, entry.input_skips)
             if refusal:
                 raise ConfigError(f"{where}: {refusal}")
-            last = spec.first_response_steps(dynamics, n_areas)[-1]
+            last = spec.first_response_steps(dynamics, n_areas, entry.input_skips)[-1]
             latest = max(latest, (last, f"{model_name} at {point_text(encoded)}"))
     return latest, dts
 
