@@ -12,7 +12,7 @@ does), for CPUs with native bf16. On a shared CPU wall-clock time mostly measure
 by default the process CPU time of one thread is measured (``--clock wall`` for wall-clock time):
 compare the ratios, not the absolute numbers.
 
-Other models and sizes: ``--models DyRCNNx4,AlexNet,ResNet18,CorNetRT`` (default DyRCNNx4 alone), ``--size 32|224``
+Other models and sizes: ``--models DyRCNNx4,AlexNet,ResNet18,CorNetRT,CordsNet`` (default DyRCNNx4 alone), ``--size 32|224``
 (pixels, default 32) and ``--steps N`` (time steps, default 20). ``--rctypes`` applies to every model named;
 without it DyRCNNx4 runs every recurrence type and the other models their own (``none`` for AlexNet and ResNet18);
 ``default`` in the list stands for each model's own, and a model written ``name:rctype`` (``DyRCNNx4:full``) runs
@@ -195,7 +195,8 @@ def workloads(
     counted) and the recurrence type it runs."""
 
     torch.manual_seed(0)
-    model = create_model(model_name, rctype=rctype, tsteps=steps, engine=engine, n_classes=10, tff=tff)
+    sized = {"image_size": size} if model_name == "CordsNet" else {}  # built for one image size
+    model = create_model(model_name, rctype=rctype, tsteps=steps, engine=engine, n_classes=10, tff=tff, **sized)
     model.to(device)
     x = torch.randn(batch, 3, size, size, device=device)
     if channels_last:
