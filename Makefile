@@ -17,7 +17,7 @@ install: ## Create .venv, install system packages and the four packages (editabl
 	bash scripts/install.sh
 
 test: ## Run every test (all packages and the cross-package tests)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 lint: ## Check style with ruff
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -59,6 +59,6 @@ log "installing the four packages (editable) and the development tools"
   -e "$data" \
   -e "packages/dynvision-viz" \
   -e "packages/dynvision-workflow[slurm]" \
-  'packaging<26' pytest ruff build hatch
+  'packaging<26' pytest pytest-xdist ruff build hatch
 log "done: $("$VENV/bin/dynvision" models --version), $("$VENV/bin/dynvision" data --version)," \
   "$("$VENV/bin/dynvision" viz --version), $("$VENV/bin/dynvision" workflow --version)"

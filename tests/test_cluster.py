@@ -23,7 +23,7 @@ import pytest
 
 from dynvision.workflow.provenance import REFERENCE_TRAINING, training_tag
 
-pytestmark = [pytest.mark.slurm, pytest.mark.integration]
+pytestmark = [pytest.mark.slurm, pytest.mark.integration, pytest.mark.xdist_group("slurm")]
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = ROOT / "cluster"
@@ -181,9 +181,10 @@ def charm(workdir: Path, *args: str, **site: str) -> tuple[int, str, list[tuple[
     return result.returncode, log, re.findall(r"submitted with SLURM jobid (\d+) \(log: (.+?)\)\.\n", log)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run(slurm_cluster: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """The small workflow, run once through cluster/snakecharm.sh in the foreground."""
+    """The small workflow, run once through cluster/snakecharm.sh in the foreground (once per test process, also
+    when parallel test workers interleave these tests with others)."""
     workdir = tmp_path_factory.mktemp("slurm-workflow")
     (workdir / "Snakefile").write_text(SNAKEFILE)
     returncode, log, submitted = charm(workdir, "-j2", "--retries", "1", "all")
