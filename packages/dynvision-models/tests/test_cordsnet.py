@@ -114,3 +114,13 @@ def test_cordsnet_is_built_for_one_image_size():
     assert model(torch.rand(1, 3, 32, 32)).shape == (1, model.n_timesteps, 10)
     with pytest.raises(ValueError, match=r"CordsNet was built for 32 px images .* image_size=64"):
         model(torch.rand(1, 3, 64, 64))
+
+
+def test_each_area_first_responds_when_first_response_steps_says(tmp_path):
+    """The skips over two areas bring the image to the upper areas sooner than the chain of areas would."""
+    model = load(tmp_path, cordsnet_checkpoint(32, biases=False), 32, n_timesteps=8)
+    with torch.no_grad():
+        _, responses = model(torch.rand(1, 3, 32, 32, dtype=torch.float64), record=True)
+    first = {area: int((r[0, :, 0] > 0).nonzero()[0]) for area, r in responses.items()}
+    assert first == model.first_response_steps()
+    assert list(first.values()) == [1, 1, 2, 2, 3, 3, 4, 4]
