@@ -223,13 +223,18 @@ def test_idle_steps_run_without_gradient_and_warm_up_the_state():
     assert x.grad is not None
 
 
-@pytest.mark.parametrize("name", ["DyRCNNx4", "ResNet18"])
-def test_fast_inference_in_chunks_of_samples_matches_plain(name):
+@pytest.mark.parametrize(
+    ("name", "memory", "chunk"), [("DyRCNNx4", None, 16), ("ResNet18", None, 16), ("DyRCNNx4", 1, 1)]
+)
+def test_fast_inference_in_chunks_of_samples_matches_plain(name, memory, chunk):
+    """A batch runs ``inference_chunk`` samples per pass, fewer where the activity would exceed the memory budget."""
     torch.manual_seed(0)
     model = create_model(name, n_timesteps=5, skip=True, t_feedforward=0.0).eval()
-    x = torch.rand(10, 3, 16, 16)
+    if memory is not None:
+        model.inference_memory = memory
+    x = torch.rand(20, 3, 16, 16)
     with torch.no_grad():
-        assert model.path == "by_area" and model._chunked(x)
+        assert model.path == "by_area" and model._chunk(x) == chunk
         logits, responses = model(x, record="layer")
         model.dynamics.engine = "plain"
         plain_logits, plain_responses = model(x, record="layer")

@@ -1,6 +1,7 @@
 """The fast engine (``engine="fast"``, the default): the reference's dynamics with less work per step.
 
-All activity is kept channels-last (oneDNN's fast layout for these convs). For inference without
+Activity is kept channels-last (oneDNN's fast layout for the DyRCNN family's convs; ``channels_last`` of the
+model, measured per architecture, see the package README) or as it reads. For inference without
 feedback or input-targeted recurrence it runs area by area (:func:`run_by_area`): every
 state-independent op (feedforward convs, skips, pooling, read-out) is applied to all time steps in
 one call, and only the recurrent conv and the integrator stay inside the time loop. With gradients it
@@ -39,13 +40,18 @@ class Seq:
         return Seq(self.start + steps, self.data[: total - self.start - steps])
 
 
-def channels_last_seq(data: torch.Tensor) -> torch.Tensor:
-    """``(T, B, C, H, W)`` stored as T, B, H, W, C: every frame and every ``flatten(0, 1)`` is channels-last."""
+def seq_layout(data: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """``(T, B, C, H, W)`` stored as T, B, H, W, C (every frame and every ``flatten(0, 1)`` is channels-last), or
+    contiguous as it reads."""
+    if not channels_last:
+        return data.contiguous()
     return data.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
 
 
-def stack_channels_last(frames: list[torch.Tensor]) -> torch.Tensor:
-    """Stack ``(B, C, H, W)`` frames into a channels-last sequence with a single copy."""
+def stack_seq(frames: list[torch.Tensor], channels_last: bool) -> torch.Tensor:
+    """Stack ``(B, C, H, W)`` frames into a sequence of the layout of :func:`seq_layout` with a single copy."""
+    if not channels_last:
+        return torch.stack(frames)
     return torch.stack([f.permute(0, 2, 3, 1) for f in frames]).permute(0, 1, 4, 2, 3)
 
 
@@ -78,7 +84,7 @@ def run_by_area(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
             s = scales.delayed(dyn.delay_ff, n)
             drive = None if s is None else Seq(s.start, first.next_drive(s.data))
         elif i == 0 and held is not None and u is not None:
-            drive = _held_sequence(HeldDrive(area, frames, held), u)
+            drive = _held_sequence(HeldDrive(area, frames, held), u, net.channels_last)
         else:
             if area.input_skip is not None:
                 u = _with_input_skip(area, u, Seq(0, frames) if i == 1 else outputs[i - 2], n, dyn.delay_ff)
@@ -118,12 +124,12 @@ def _map(fn: Callable[[torch.Tensor], torch.Tensor], seq: Seq | None) -> Seq | N
     return Seq(seq.start, fn(seq.data.flatten(0, 1)).unflatten(0, (steps, batch)))
 
 
-def _held_sequence(drives: HeldDrive, u: Seq) -> Seq:
+def _held_sequence(drives: HeldDrive, u: Seq, channels_last: bool) -> Seq:
     """The first area's drive over the steps of ``u``: one conv per kind of frame, repeated over the steps."""
     steps = [drives.at(t) for t in range(u.data.shape[0])]
     if len(drives.drives) == 1:
         return Seq(u.start, steps[0].unsqueeze(0).expand(len(steps), *steps[0].shape))
-    return Seq(u.start, stack_channels_last(steps))
+    return Seq(u.start, stack_seq(steps, channels_last))
 
 
 def _combine_seq(drive: Seq | None, extra: Seq | None, mode: str) -> Seq | None:
@@ -152,7 +158,7 @@ def _integrate_area(net: TemporalNetwork, area: Area, drive: Seq | None, n: int)
         r = rec(ys[back]) if rec is not None and back >= 0 else None
         d = drive.data[t - drive.start]
         ys.append(area.step(state, add(d, r) if target == "middle" else d, r if target == "output" else None))
-    return Seq(drive.start, stack_channels_last(ys))
+    return Seq(drive.start, stack_seq(ys, net.channels_last))
 
 
 def _record_seq(frames: torch.Tensor, area: Area, size: torch.Size, y: Seq | None, mode: str) -> torch.Tensor:
