@@ -14,6 +14,7 @@ from dynvision.viz.measures import (
     integrated_response,
     latency_table,
     naka_rushton,
+    naka_rushton_jacobian,
     onset_latency,
     peak_latency,
     repetition_ratio,
@@ -183,6 +184,29 @@ def test_naka_rushton_fit_recovers_known_parameters() -> None:
     assert fit.saturates
     with pytest.raises(ValueError, match="at least 3 contrasts"):
         fit_naka_rushton([0.1, 0.1, 0.5], [1, 1, 2])
+
+
+@pytest.mark.parametrize("baseline", [0.1, None])
+def test_naka_rushton_jacobian_equals_finite_differences(baseline) -> None:
+    contrast = np.array([0.0, 0.01, 0.1, 0.3, 1.0])
+    params = np.array([2.0, 0.18, 2.2] + ([] if baseline is None else [baseline]))
+    step = 1e-6
+    numeric = [
+        (naka_rushton(contrast, *(params + step * e)) - naka_rushton(contrast, *(params - step * e))) / (2 * step)
+        for e in np.eye(len(params))
+    ]
+    analytic = naka_rushton_jacobian(contrast, *params[:3], baseline)
+    np.testing.assert_allclose(analytic, np.stack(numeric, 1), rtol=1e-6, atol=1e-8)
+
+
+def test_a_fit_started_from_another_fit_finds_the_same_parameters() -> None:
+    """A bootstrap replicate's fit starts from the fit of the data; the start must not change where it ends."""
+    contrast = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0])
+    noisy = naka_rushton(contrast, 2.0, 0.18, 2.2, 0.1) + np.random.default_rng(1).normal(0, 0.01, contrast.shape)
+    cold = fit_naka_rushton(contrast, noisy)
+    warm = fit_naka_rushton(contrast, noisy, start=fit_naka_rushton(contrast, noisy * 1.1))
+    assert warm.c50 == pytest.approx(cold.c50, rel=1e-4)
+    assert warm.n == pytest.approx(cold.n, rel=1e-4)
 
 
 def test_power_law_fit_recovers_a_sublinear_exponent() -> None:

@@ -26,6 +26,7 @@ from dynvision.viz.contract import RESPONSE_DELAY, DataContractError, read_heade
 from dynvision.viz.measures import (
     CONTROL,
     Course,
+    NakaRushtonFit,
     first_response,
     fit_naka_rushton,
     fit_power_law,
@@ -281,26 +282,27 @@ def _fit_estimates(
         values = np.array([estimates[(measure, level, area)].value for level in levels])
         replicates = np.array([estimates[(measure, level, area)].replicates for level in levels]).T
         x = np.array(levels, dtype=float)
-        point, reason = _fit(fit, x, values)
-        draws = np.array([_fit(fit, x, row)[0] for row in replicates]).reshape(len(replicates), -1)
+        point, reason, start = _fit(fit, x, values)
+        draws = np.array([_fit(fit, x, row, start)[0] for row in replicates]).reshape(len(replicates), -1)
         for index, name in enumerate(FIT_MEASURES[fit]):
             fitted[(name, None, area)] = Estimate(point[index], draws[:, index], reason)
     return fitted
 
 
-def _fit(fit: str, x: np.ndarray, y: np.ndarray) -> tuple[list[float], str]:
-    """The fit's parameters (NaN with a reason where it cannot be made; a c50 beyond the levels is NaN too)."""
+def _fit(fit: str, x: np.ndarray, y: np.ndarray, start: NakaRushtonFit | None = None) -> tuple[list[float], str, Any]:
+    """The fit's parameters (NaN with a reason where it cannot be made; a c50 beyond the levels is NaN too), and the
+    Naka-Rushton fit itself (a replicate's fit starts from the data's: ``start``)."""
     names = FIT_MEASURES[fit]
     keep = np.isfinite(y)
     try:
         if fit == "naka-rushton":
-            result = fit_naka_rushton(x[keep], y[keep])
+            result = fit_naka_rushton(x[keep], y[keep], start)
             if not result.saturates:
-                return [math.nan] * len(names), "no_saturation"
-            return [result.c50, result.n], "ok"
-        return [fit_power_law(x[keep], y[keep]).exponent], "ok"
+                return [math.nan] * len(names), "no_saturation", result
+            return [result.c50, result.n], "ok", result
+        return [fit_power_law(x[keep], y[keep]).exponent], "ok", None
     except (ValueError, RuntimeError):
-        return [math.nan] * len(names), "no_fit"
+        return [math.nan] * len(names), "no_fit", None
 
 
 # --- the table of a sweep -----------------------------------------------------------------------------------------

@@ -257,6 +257,17 @@ def naka_rushton(contrast: np.ndarray, rmax: float, c50: float, n: float, baseli
     return baseline + rmax * contrast**n / (contrast**n + c50**n)
 
 
+def naka_rushton_jacobian(contrast: np.ndarray, rmax: float, c50: float, n: float, baseline: float = 0.0) -> np.ndarray:
+    """Derivatives of :func:`naka_rushton` by ``rmax``, ``c50``, ``n`` (and ``baseline`` where it is given): one
+    column each, one row per contrast (for the fit: numerical derivatives made it 3-4x slower)."""
+    contrast = np.asarray(contrast, dtype=float)
+    x, k = contrast**n, c50**n
+    total = x + k
+    log_ratio = np.log(np.where(contrast > 0, contrast, 1.0)) - np.log(c50)  # where c = 0, x = 0 cancels it
+    columns = [x / total, -rmax * x * n * k / (c50 * total**2), rmax * x * k * log_ratio / total**2]
+    return np.stack(columns if baseline is None else [*columns, np.ones_like(contrast)], axis=1)
+
+
 @dataclass(frozen=True)
 class NakaRushtonFit:
     """Fitted contrast response: saturation `rmax`, semi-saturation contrast `c50`, exponent `n`.
@@ -275,8 +286,13 @@ class NakaRushtonFit:
         return naka_rushton(contrast, self.rmax, self.c50, self.n, self.baseline)
 
 
-def fit_naka_rushton(contrast: Sequence[float], response: Sequence[float]) -> NakaRushtonFit:
-    """Least-squares Naka-Rushton fit; the baseline is fitted too when there are at least five contrasts."""
+def fit_naka_rushton(
+    contrast: Sequence[float], response: Sequence[float], start: NakaRushtonFit | None = None
+) -> NakaRushtonFit:
+    """Least-squares Naka-Rushton fit; the baseline is fitted too when there are at least five contrasts.
+
+    ``start``: a fit to start from (a bootstrap replicate's fit starts from the fit of the data), else a guess.
+    """
     from scipy.optimize import OptimizeWarning, curve_fit
 
     contrast, response = _as_arrays(contrast, response)
@@ -287,14 +303,21 @@ def fit_naka_rushton(contrast: Sequence[float], response: Sequence[float]) -> Na
     start_c50 = float(np.median(positive)) if len(positive) else 0.5
     # c50 far beyond the tested range is not identifiable (rmax and c50 trade off without end): cap it.
     max_c50 = 10 * float(contrast.max())
-    if len(np.unique(contrast)) >= 5:
+    with_baseline = len(np.unique(contrast)) >= 5
+    if with_baseline:
         guess = [span, start_c50, 2.0, float(response.min())]
         bounds = ([0, 1e-6, 0.1, -np.inf], [np.inf, max_c50, 20, np.inf])
     else:
         guess, bounds = [span, start_c50, 2.0], ([0, 1e-6, 0.1], [np.inf, max_c50, 20])
+    if start is not None:
+        guess = [start.rmax, min(start.c50, max_c50), min(max(start.n, 0.1), 20), start.baseline][: len(guess)]
+
+    def jacobian(c: np.ndarray, *params: float) -> np.ndarray:
+        return naka_rushton_jacobian(c, *params) if with_baseline else naka_rushton_jacobian(c, *params, None)
+
     with warnings.catch_warnings():  # the covariance is not used; its estimate failing is no reason to warn
         warnings.simplefilter("ignore", OptimizeWarning)
-        params, _ = curve_fit(naka_rushton, contrast, response, p0=guess, bounds=bounds, maxfev=20_000)
+        params, _ = curve_fit(naka_rushton, contrast, response, p0=guess, bounds=bounds, jac=jacobian, maxfev=20_000)
     rmax, c50, n, *rest = params
     baseline = float(rest[0]) if rest else 0.0
     return NakaRushtonFit(float(rmax), float(c50), float(n), baseline, saturates=bool(c50 < contrast.max()))
