@@ -167,12 +167,12 @@ def test_variant_labels() -> None:
 def test_the_comparison_figure_overlays_the_variants_with_their_intervals(measures: pd.DataFrame) -> None:
     figure = plot_comparison(measures, parameter="contrast", chance=0.1)
     axes = figure.get_axes()
-    assert [text.get_text() for text in axes[4].texts] == ["chance"] and axes[4].get_title() == "Accuracy"
+    assert axes[4].get_title() == "Accuracy" and [line.get_ydata()[0] for line in axes[4].lines[-1:]] == [0.1]
     assert len(axes) == 2 * 2 + 2  # (peak response, latency) x (V1, IT), then accuracy and time to criterion
     assert axes[0].get_title() == "V1" and axes[0].get_xlabel() == "Contrast" and axes[0].get_xscale() == "log"
     assert axes[0].get_ylabel() == "Peak response (a.u.)"
     [legend] = figure.legends
-    assert [text.get_text() for text in legend.get_texts()] == ["full", "self"]
+    assert [text.get_text() for text in legend.get_texts()] == ["full", "self", "chance (0.1)"]  # too small to label
     assert legend.get_title().get_text() == f"rctype\n(n = {2 * N_SAMPLES} images, 2 seeds)"
     colours = [container.lines[0].get_color() for container in axes[0].containers]
     assert colours == ["#1b9e77", "#d95f02"]  # the palette of rctype

@@ -132,13 +132,35 @@ def _conditions(table: pd.DataFrame, hue: str | None) -> list[Any]:
     )
 
 
-def _chance(ax: Axes, chance: float | None) -> None:
-    """A dotted line at the accuracy of guessing (1 / number of classes), labelled on the axis."""
+CHANCE_STYLE = {"color": "0.5", "linestyle": ":", "linewidth": 1.0}
+
+
+def _chance(ax: Axes, chance: float | None, labelled: bool = True) -> None:
+    """A dotted line at the accuracy of guessing (1 / number of classes), labelled on the axis (or, where panels
+    are small, in the figure's legend: :func:`_chance_handle`)."""
     if chance is None:
         return
-    ax.axhline(chance, color="0.5", linestyle=":", linewidth=1.0, zorder=1)
-    ax.annotate("chance", (1.0, chance), xycoords=("axes fraction", "data"), xytext=(-2, 2),
-                textcoords="offset points", ha="right", va="bottom", fontsize=7, color="0.4")  # fmt: skip
+    ax.axhline(chance, zorder=1, **CHANCE_STYLE)
+    if labelled:
+        ax.annotate("chance", (1.0, chance), xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7, color="0.4")  # fmt: skip
+
+
+def _with_chance(handles: list, labels: list[str], chance: float | None) -> tuple[list, list[str]]:
+    """A legend's entries with the chance line's added (for figures whose panels are too small to label it)."""
+    if chance is None:
+        return handles, labels
+    from matplotlib.lines import Line2D
+
+    return [*handles, Line2D([], [], **CHANCE_STYLE)], [*labels, f"chance ({chance:.2g})"]
+
+
+def _title_case(name: str | None) -> str | None:
+    """A legend title from a column name: its label, capitalised (``area`` -> ``Area``)."""
+    if name is None:
+        return None
+    label = parameter_label(name)
+    return label[:1].upper() + label[1:]
 
 
 def chance_of(table: pd.DataFrame) -> float | None:
@@ -340,7 +362,7 @@ def plot_summary(
             ax.set_xticks(range(len(levels)), levels)
             ax.set_xlim(-0.5, len(levels) - 0.5)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(title=hue, loc="upper left", bbox_to_anchor=(1.02, 1))
+            ax.legend(title=_title_case(hue), loc="upper left", bbox_to_anchor=(1.02, 1))
     return figure
 
 
@@ -426,19 +448,21 @@ def plot_comparison(measures: pd.DataFrame, *, parameter: str, chance: float | N
                 ax.set_title(area or {"end_accuracy": "Accuracy"}.get(measure, MEASURE_LABELS[measure].split(" (")[0]))
                 if not np.isfinite(rows["value"].to_numpy(dtype=float)).any():  # say why, rather than empty axes
                     reasons = rows["reason"].dropna().astype(str) if "reason" in rows else []
-                    ax.set_xticks([]), ax.set_yticks([])
+                    ax.set_xticks([]), ax.set_xticks([], minor=True), ax.set_yticks([])
                     why = reasons.iloc[0].replace("_", " ") if len(reasons) else "no value"
-                    ax.text(0.5, 0.5, f"{why}\n(every network, every level)", ha="center", va="center",
-                            transform=ax.transAxes, color="0.35", fontsize="small")  # fmt: skip
+                    note = ax.text(0.5, 0.5, f"{why}\n(every network,\nevery level)", ha="center", va="center",
+                                   transform=ax.transAxes, color="0.35", fontsize="small")  # fmt: skip
+                    note.set_in_layout(False)  # the note must not widen its column
                     continue
                 ax.set_xlabel(parameter_label(parameter))
                 ax.set_ylabel(MEASURE_LABELS.get(measure, measure.replace("_", " ")))
                 if measure == "end_accuracy":
                     ax.set_ylim(-0.02, 1.02)
-                    _chance(ax, chance)
+                    _chance(ax, chance, labelled=False)
                 else:
                     _keep_in_view(ax, rows, position, colours)
         handles, labels = next(ax for ax in grid.ravel() if ax.figure is figure).get_legend_handles_labels()
+        handles, labels = _with_chance(handles, labels, chance if "end_accuracy" in accuracy else None)
         figure.legend(handles, labels, title=_sweep_title(keys, table), loc="outside right upper")
     return figure
 
@@ -516,13 +540,15 @@ def plot_comparison_courses(bands: pd.DataFrame, *, parameter: str, chance: floa
                              f"{parameter_label(parameter).split(' (')[0].lower()} {level_text}")  # fmt: skip
                 if panel == "accuracy":
                     ax.set_ylim(-0.02, 1.02)
-                    _chance(ax, chance)
+                    _chance(ax, chance, labelled=False)
             row[0].set_ylabel("Response (a.u.)")
         for ax in grid[-1]:
             ax.set_xlabel(TIME_LABEL)
         for ax in grid[:, -1] if panels[-1] == "accuracy" else []:
             ax.set_ylabel("Accuracy")
-        handles, labels = grid[0, 0].get_legend_handles_labels()
+        handles, labels = _with_chance(
+            *grid[0, 0].get_legend_handles_labels(), chance if "accuracy" in panels else None
+        )
         figure.legend(handles, labels, title=", ".join(keys) or "variant", loc="outside right upper")
     return figure
 
