@@ -200,6 +200,13 @@ def test_training_curves_prefer_epoch_means_and_show_accuracy_per_time_step() ->
         plot_training(pd.DataFrame({"epoch": [0], "lr": [0.1]}))
 
 
+def test_a_training_curve_of_one_epoch_has_whole_epoch_ticks() -> None:
+    figure = plot_training(pd.DataFrame({"epoch": [0], "train_loss": [2.3], "val_loss": [2.2]}))
+    figure.canvas.draw()
+    ticks = [tick for tick in figure.axes[0].get_xticks() if 0.5 <= tick <= 1.5]
+    assert ticks == [1.0]
+
+
 def test_weights_have_one_panel_per_connection_type() -> None:
     rng = np.random.default_rng(0)
     weights = {"feedforward": rng.normal(0, 0.1, 500), "recurrence": rng.normal(0, 0.02, 300)}

@@ -598,8 +598,8 @@ def plot_training(log: pd.DataFrame) -> Figure:
                 rows = log[["epoch", column]].dropna()
                 ax.plot(rows["epoch"] + 1, rows[column], "--" if split == "val" else "-", color=colours[split],
                         marker="o", markersize=3, label={"train": "training", "val": "validation"}[split])  # fmt: skip
-            ax.set(xlabel="Epoch", ylabel=label)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set(xlabel="Epoch", ylabel=label, xlim=(0.5, log["epoch"].max() + 1.5))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs, also of one
             if label == "Accuracy":
                 ax.set_ylim(-0.02, 1.02)
             ax.legend(loc="best")
