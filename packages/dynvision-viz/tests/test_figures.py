@@ -130,6 +130,9 @@ def test_accuracy_figures_draw_chance_from_the_number_of_classes(tidy: pd.DataFr
     flat = [line for line in figure.axes[0].get_lines() if list(line.get_ydata()) == [0.1, 0.1]]
     assert len(flat) == 1 and [text.get_text() for text in figure.axes[0].texts] == ["chance"]
     assert not figure.axes[1].texts  # confidence has no chance line
+    near_chance = pd.DataFrame({"ssnr": [0.7, 0.8, 0.9], "accuracy": [0.078, 0.080, 0.078]})
+    summary = plot_summary(near_chance, parameter="ssnr", measure="accuracy", chance=0.1).axes[0]
+    assert summary.get_ylim() == pytest.approx((-0.02, 1.02))  # not a range that makes noise look like an effect
 
 
 def test_summary_with_naka_rushton_fit_reports_its_parameters() -> None:

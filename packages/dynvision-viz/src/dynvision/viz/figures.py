@@ -356,7 +356,8 @@ def plot_summary(
                 axis.set_major_formatter(ScalarFormatter())
                 axis.set_minor_formatter(NullFormatter())
         ax.set(xlabel=parameter_label(parameter), ylabel=MEASURE_LABELS.get(measure, measure.replace("_", " ")))
-        if measure in ("accuracy", "end_accuracy"):
+        if measure in ("accuracy", "end_accuracy"):  # the whole range: a near-chance model must look near chance
+            ax.set_ylim(-0.02, 1.02)
             _chance(ax, chance)
         if levels is not None:
             ax.set_xticks(range(len(levels)), levels)
