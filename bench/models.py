@@ -12,8 +12,9 @@ does), for CPUs with native bf16. On a shared CPU wall-clock time mostly measure
 by default the process CPU time of one thread is measured (``--clock wall`` for wall-clock time):
 compare the ratios, not the absolute numbers.
 
-Other models and sizes: ``--models DyRCNNx4,AlexNet,ResNet18,CorNetRT,CordsNet`` (default DyRCNNx4 alone), ``--size 32|224``
-(pixels, default 32) and ``--steps N`` (time steps, default 20). ``--rctypes`` applies to every model named;
+Other models and sizes: ``--models DyRCNNx4,AlexNet,ResNet18,CorNetRT,CordsNet`` (default DyRCNNx4 alone),
+``--size 32|224`` (pixels, default 32) and ``--steps N`` (time steps, default 20). ``--rctypes`` applies to every
+model named;
 without it DyRCNNx4 runs every recurrence type and the other models their own (``none`` for AlexNet and ResNet18);
 ``default`` in the list stands for each model's own, and a model written ``name:rctype`` (``DyRCNNx4:full``) runs
 that type whatever ``--rctypes`` says. With several models a row is labelled ``model:rctype``. A model whose FLOPs
