@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterator
 import torch
 
 from dynvision.models import RECURRENCE_TYPES, create_model
+from dynvision.models.spec import sized_for
 from dynvision.models.summary import count_flops
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
@@ -196,7 +197,7 @@ def workloads(
     counted) and the recurrence type it runs."""
 
     torch.manual_seed(0)
-    sized = {"image_size": size} if model_name == "CordsNet" else {}  # built for one image size
+    sized = sized_for(model_name, size)  # CordsNet is built for one image size
     model = create_model(model_name, rctype=rctype, tsteps=steps, engine=engine, n_classes=10, tff=tff, **sized)
     model.to(device)
     x = torch.randn(batch, 3, size, size, device=device)

@@ -197,6 +197,7 @@ def test_the_catalogue_knows_every_built_in_model_without_torch():
     assert sorted(BUILTIN_MODELS) == built_in
     for name in built_in:
         assert builtin_arguments(name) == model_arguments(name)
+        assert BUILTIN_MODELS[name].input_skips == create_model(name).input_skip_areas, name
     assert builtin_arguments("NoSuchModel") is None
     code = (
         "import sys\nfrom dynvision.models.spec import builtin_arguments, map_arguments\n"

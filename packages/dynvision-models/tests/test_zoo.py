@@ -4,16 +4,15 @@ import pytest
 import torch
 
 from dynvision.models import RECURRENCE_TYPES, DyRCNNx4, create_model, list_models
+from dynvision.models.spec import sized_for
 
 MODELS = list_models()
 TINY = {"n_timesteps": 3, "t_feedforward": 0.0, "n_classes": 5}
-SIZED = {"CordsNet": {"image_size": 16}}
-"""Models built for one image size: the tests' 16 px."""
 
 
 def build(name: str, seed: int = 0, **kwargs) -> torch.nn.Module:
     torch.manual_seed(seed)
-    return create_model(name, **{**TINY, **SIZED.get(name, {}), **kwargs})
+    return create_model(name, **{**TINY, **sized_for(name, 16), **kwargs})  # the tests' images are 16 px
 
 
 def test_the_zoo_is_complete():

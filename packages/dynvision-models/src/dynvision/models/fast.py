@@ -224,10 +224,11 @@ def run_by_step(net: TemporalNetwork, frames: torch.Tensor, sizes: list, mode: s
                 u = frames[t - dyn.delay_ff] if i == 0 and t >= dyn.delay_ff else None
                 if i:
                     u = read(outs[i - 1], t - dyn.delay_ff)
-                if area.input_skip is not None:
-                    k = frames[t - dyn.delay_ff] if i == 1 and t >= dyn.delay_ff else None
-                    k = read(outs[i - 2], t - dyn.delay_ff) if i > 1 else k
-                    u = u if k is None else add(u, area.input_skip(k))
+                if (
+                    area.input_skip is not None
+                    and (k := read(frames if i == 1 else outs[i - 2], t - dyn.delay_ff)) is not None
+                ):
+                    u = add(u, area.input_skip(k))
                 prev = read(ys[i], t - dyn.delay_rec)
                 r = area.rec(prev) if area.rec is not None and prev is not None else None
                 if dyn.recurrence_target == "input":

@@ -312,6 +312,11 @@ def builtin_arguments(name: str) -> list[str] | None:
     return None if entry is None else [*entry.keywords, *_EVERY_MODEL, *DYNAMICS_ARGS]
 
 
+def sized_for(name: str, image_size: int) -> dict[str, int]:
+    """``{"image_size": image_size}`` for a built-in model built for one image size (CordsNet), else nothing."""
+    return {"image_size": image_size} if "image_size" in (builtin_arguments(name) or ()) else {}
+
+
 def map_arguments(name: str, kwargs: Mapping[str, Any], valid: list[str]) -> dict[str, Any]:
     """Map aliases to long names, drop ``None`` (= the model's default), refuse keys not in ``valid``, and type
     the values of known arguments."""

@@ -311,4 +311,3 @@ class CordsNet(ZooModel):
 
         stem = nn.Sequential(_conv(input_channels, 64, 7, stride=2, bias=False), nn.AvgPool2d(3, 2, padding=1))
         self._build(specs, n_classes, input_channels, dynamics, stem=stem, readout_areas=2)
-        self.image_size = image_size

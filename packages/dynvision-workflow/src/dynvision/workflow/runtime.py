@@ -120,7 +120,7 @@ def initialize_model(
     """
     from dynvision.data.registry import get_dataset_info
     from dynvision.models import create_model, get_weights, list_weights, use_weights_file
-    from dynvision.models.spec import builtin_arguments
+    from dynvision.models.spec import sized_for
     from dynvision.workflow.pretrained import PRETRAINED_STATUS, dataset_weights
 
     info = get_dataset_info(data_name)
@@ -136,8 +136,7 @@ def initialize_model(
         )
         if weights is None:
             raise ValueError(f"{model_name} has no pretrained weights; set init_with_pretrained: false")
-    if "image_size" in (builtin_arguments(model_name) or ()):  # a model built for one size (CordsNet): the data's
-        model_args = {"image_size": info.resolution, **model_args}
+    model_args = {**sized_for(model_name, info.resolution), **model_args}  # CordsNet: built for the data's size
     _seed_everything(seed)
     model = create_model(
         model_name, weights=weights, n_classes=info.n_classes, input_channels=info.channels, **model_args
