@@ -64,10 +64,9 @@ def _cordsnet_key(key: str) -> str | None:
         return f"layers.area{int(match[1]) + 1}.ff.position.bias"
     if match := re.fullmatch(r"skip_area\.([0-2])\.weight", key):  # into areas 4, 6 and 8
         return f"layers.area{2 * int(match[1]) + 4}.input_skip.weight"
-    names = {"inp_conv.weight": "stem.0.weight", "inp_skip.weight": "layers.area2.input_skip.weight"}
     if key.startswith("out_fc."):
         return "classifier." + key.removeprefix("out_fc.")
-    return names.get(key)
+    return {"inp_conv.weight": "stem.0.weight", "inp_skip.weight": "layers.area2.input_skip.weight"}.get(key)
 
 
 RENAMES: dict[tuple[str, str], Callable[[str], str | None]] = {
@@ -95,21 +94,16 @@ def fold_weight_norm(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
     ``g v / |v|`` with the norm over all but the first dimension (torch's ``weight_norm`` with ``dim=0``)."""
     folded = {}
     for key, value in state.items():
-        for gain, direction in WEIGHT_NORM:
-            if key.endswith(direction):
-                break
-            if key.endswith(gain):
-                base = key.removesuffix(gain)
-                v = state.get(base + direction)
-                if v is None:
-                    raise ValueError(
-                        f"weights key {key!r} has no {base + direction!r} beside it (weight normalisation)"
-                    )
-                norm = v.flatten(1).norm(dim=1).view(-1, *[1] * (v.dim() - 1))
-                folded[base + ".weight"] = v * (value / norm)
-                break
-        else:
+        names = next(((g, d) for g, d in WEIGHT_NORM if key.endswith(g) or key.endswith(d)), None)
+        if names is None:
             folded[key] = value
+        elif key.endswith(gain := names[0]):  # the direction is folded in with its gain
+            base = key.removesuffix(gain)
+            v = state.get(base + names[1])
+            if v is None:
+                raise ValueError(f"weights key {key!r} has no {base + names[1]!r} beside it (weight normalisation)")
+            norm = v.flatten(1).norm(dim=1).view(-1, *[1] * (v.dim() - 1))
+            folded[base + ".weight"] = v * (value / norm)
     return folded
 
 
