@@ -50,8 +50,10 @@ PARAMETER_LABELS = {
     "topdown": "Split (top/bottom)",
     "stim": "Stimulus duration (frames)",
     "interval": "Interval (frames)",
+    "area": "Area",
 }
-"""Axis labels of the swept parameters, in their physical units."""
+"""Labels of the swept parameters, in their physical units, and of the other columns figures group by (axes and
+legend titles)."""
 
 
 def parameter_label(name: str) -> str:
@@ -137,7 +139,7 @@ CHANCE_STYLE = {"color": "0.5", "linestyle": ":", "linewidth": 1.0}
 
 def _chance(ax: Axes, chance: float | None, labelled: bool = True) -> None:
     """A dotted line at the accuracy of guessing (1 / number of classes), labelled on the axis (or, where panels
-    are small, in the figure's legend: :func:`_chance_handle`)."""
+    are small, in the figure's legend: :func:`_with_chance`)."""
     if chance is None:
         return
     ax.axhline(chance, zorder=1, **CHANCE_STYLE)
@@ -153,14 +155,6 @@ def _with_chance(handles: list, labels: list[str], chance: float | None) -> tupl
     from matplotlib.lines import Line2D
 
     return [*handles, Line2D([], [], **CHANCE_STYLE)], [*labels, f"chance ({chance:.2g})"]
-
-
-def _title_case(name: str | None) -> str | None:
-    """A legend title from a column name: its label, capitalised (``area`` -> ``Area``)."""
-    if name is None:
-        return None
-    label = parameter_label(name)
-    return label[:1].upper() + label[1:]
 
 
 def chance_of(table: pd.DataFrame) -> float | None:
@@ -363,7 +357,7 @@ def plot_summary(
             ax.set_xticks(range(len(levels)), levels)
             ax.set_xlim(-0.5, len(levels) - 0.5)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(title=_title_case(hue), loc="upper left", bbox_to_anchor=(1.02, 1))
+            ax.legend(title=parameter_label(hue) if hue else None, loc="upper left", bbox_to_anchor=(1.02, 1))
     return figure
 
 

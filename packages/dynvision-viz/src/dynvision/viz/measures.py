@@ -257,9 +257,11 @@ def naka_rushton(contrast: np.ndarray, rmax: float, c50: float, n: float, baseli
     return baseline + rmax * contrast**n / (contrast**n + c50**n)
 
 
-def naka_rushton_jacobian(contrast: np.ndarray, rmax: float, c50: float, n: float, baseline: float = 0.0) -> np.ndarray:
-    """Derivatives of :func:`naka_rushton` by ``rmax``, ``c50``, ``n`` (and ``baseline`` where it is given): one
-    column each, one row per contrast (for the fit: numerical derivatives made it 3-4x slower)."""
+def naka_rushton_jacobian(
+    contrast: np.ndarray, rmax: float, c50: float, n: float, baseline: float | None = None
+) -> np.ndarray:
+    """Derivatives of :func:`naka_rushton` by ``rmax``, ``c50``, ``n`` (and ``baseline`` where it is fitted, i.e.
+    given): one column each, one row per contrast (for the fit: numerical derivatives made it 3-4x slower)."""
     contrast = np.asarray(contrast, dtype=float)
     x, k = contrast**n, c50**n
     total = x + k
@@ -303,8 +305,7 @@ def fit_naka_rushton(
     start_c50 = float(np.median(positive)) if len(positive) else 0.5
     # c50 far beyond the tested range is not identifiable (rmax and c50 trade off without end): cap it.
     max_c50 = 10 * float(contrast.max())
-    with_baseline = len(np.unique(contrast)) >= 5
-    if with_baseline:
+    if len(np.unique(contrast)) >= 5:
         guess = [span, start_c50, 2.0, float(response.min())]
         bounds = ([0, 1e-6, 0.1, -np.inf], [np.inf, max_c50, 20, np.inf])
     else:
@@ -312,12 +313,11 @@ def fit_naka_rushton(
     if start is not None:
         guess = [start.rmax, min(start.c50, max_c50), min(max(start.n, 0.1), 20), start.baseline][: len(guess)]
 
-    def jacobian(c: np.ndarray, *params: float) -> np.ndarray:
-        return naka_rushton_jacobian(c, *params) if with_baseline else naka_rushton_jacobian(c, *params, None)
-
     with warnings.catch_warnings():  # the covariance is not used; its estimate failing is no reason to warn
         warnings.simplefilter("ignore", OptimizeWarning)
-        params, _ = curve_fit(naka_rushton, contrast, response, p0=guess, bounds=bounds, jac=jacobian, maxfev=20_000)
+        params, _ = curve_fit(
+            naka_rushton, contrast, response, p0=guess, bounds=bounds, jac=naka_rushton_jacobian, maxfev=20_000
+        )
     rmax, c50, n, *rest = params
     baseline = float(rest[0]) if rest else 0.0
     return NakaRushtonFit(float(rmax), float(c50), float(n), baseline, saturates=bool(c50 < contrast.max()))
