@@ -4,7 +4,7 @@ Trains one model (default: the workflow's default, DyRCNNx4 with its default arg
 dataset held in memory, with the workflow's training settings, and prints per epoch the validation
 accuracy at the last scored step and the wall time, then the test accuracy at the last scored step, the
 accuracy over the default contrast protocol (40 ms of the image at contrast 1 and 0.1), the accuracy during a
-200 ms stimulus with each area's sustained response, each area's repetition ratio after gaps of 4-128 ms, and
+200 ms stimulus with each area's sustained response, each area's repetition ratio after gaps of 16-128 ms, and
 the blank decay of each area (:func:`dynvision.models.stability.blank_decay`: activity at the end of 60 blank steps
 after a brief stimulus over its peak; below 1 the model settles, above 1 it runs away).
 
@@ -151,7 +151,7 @@ def repetition(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tenso
     from dynvision.viz.measures import repetition_parts, stimulus_periods
 
     rows = {}
-    for gap in (4, 16, 64, 128):
+    for gap in (16, 32, 64, 128):
         courses = []
         for repeat in (True, False):
             stimulus = create_stimulus("StimulusInterval", dt=model.dt, trialms=220, introms=4, stimms=16,
