@@ -127,6 +127,24 @@ def test_summary_accuracy_counts_only_labelled_frames(tmp_path: Path) -> None:
     assert line.get_ydata().tolist() == [1.0, 1.0, 1.0]
 
 
+def test_summary_shows_the_accuracy_at_the_end_of_the_stimulus_by_default(tmp_path: Path) -> None:
+    """The read-out responds late: the default summary takes the last frame with a stimulus, not the mean over the
+    frames before it has responded (0.25, 0.5, 1.0 here: the mean over the stimulus would be 1/3 of those)."""
+    from dynvision.viz.plots import PlotOptions, summary
+
+    rows = [
+        {"ssnr": s, "time_ms": t, "stimulus_on": on, "correct": end if t == 6 else 0.0}
+        for s, end in ((0.8, 0.25), (0.9, 0.5), (1.0, 1.0))
+        for t, on in [(0, False), (2, True), (4, True), (6, True), (8, False)]
+    ]
+    table = tmp_path / "experiment.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    ((line,),) = [ax.lines[:1] for ax in summary(table, PlotOptions(parameter="ssnr")).axes]
+    assert line.get_ydata().tolist() == [0.25, 0.5, 1.0]
+    (mean,) = [ax.lines[0] for ax in summary(table, PlotOptions(parameter="ssnr", measure="accuracy")).axes]
+    assert mean.get_ydata() == pytest.approx([0.25 / 3, 0.5 / 3, 1 / 3])
+
+
 def test_summary_of_repetition_measures_against_the_control(tmp_path: Path) -> None:
     """An interval experiment with its repeat=false controls: the plotted ratio is the known suppression (the
     first response peaks after the second presentation starts, so only a window shifted by the delay holds it)."""

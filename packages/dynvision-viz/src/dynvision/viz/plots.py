@@ -21,14 +21,16 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 RESPONSE_MEASURES = ("onset_latency", "peak_latency", "peak_response", "integrated_response", "repetition_ratio")
-ACCURACY_MEASURES = ("accuracy", "time_to_criterion")
+ACCURACY_MEASURES = ("end_accuracy", "accuracy", "time_to_criterion")
+"""Accuracy at the last frame with a stimulus (the default), averaged over every frame with one (including those
+before the read-out has responded), and time to criterion."""
 DEFAULT_MEASURES = {
     "contrast": ("peak_response", "naka-rushton"),
     **dict.fromkeys(("stim", "stimms"), ("integrated_response", "power-law")),
     **dict.fromkeys(("interval", "intervalms"), ("repetition_ratio", "none")),
 }
 """Summary measure and fit per swept parameter (durations in frames or in ms); any other parameter (noise,
-ssnr, ...) shows accuracy."""
+ssnr, ...) shows the accuracy at the end of the stimulus."""
 
 DELAY_ARGS = {
     "feedforward": ("tff", "t_feedforward"),
@@ -115,7 +117,7 @@ def summary(path: Path, options: PlotOptions) -> Figure:
     parameter = options.parameter
     if not parameter:
         raise ValueError("plot summary needs --parameter (the swept parameter on the x axis)")
-    measure, fit = DEFAULT_MEASURES.get(parameter, ("accuracy", "none"))
+    measure, fit = DEFAULT_MEASURES.get(parameter, ("end_accuracy", "none"))
     measure, fit = options.measure or measure, options.fit or (fit if options.measure is None else "none")
     if measure in RESPONSE_MEASURES:
         _require_responses(path)
@@ -135,6 +137,9 @@ def summary(path: Path, options: PlotOptions) -> Figure:
         by = [parameter, *([hue] if hue else [])]
         if measure == "accuracy":
             table = course.groupby(by)["correct"].mean().rename("accuracy").reset_index()
+        elif measure == "end_accuracy":
+            end = course[course["time_ms"] == course.groupby(by)["time_ms"].transform("max")]
+            table = end.groupby(by)["correct"].mean().rename("end_accuracy").reset_index()
         else:
             table = criterion_table(course, by, criterion=options.criterion)
     else:
