@@ -140,7 +140,7 @@ BAD_VALUES = [
     ({"data_args": "{trialms:8,stimms:2}"}, "the protocol's 4 frames end before the last area of DyRCNNx4 at "
      "{lossrt: 10, rctype: full, tsteps: 8} responds"),
     ({"data_args": "{contrast:[0.5,5.0]}"},
-     "data_args of experiment contrast at the sweep point {contrast: 5, introms: 4, stimms: 16, trialms: 60}: "
+     "data_args of experiment contrast at the sweep point {contrast: 5, introms: 4, stimms: 16, trialms: 70}: "
      "StimulusContrast: "
      "contrast must be between 0 and 1, got 5.0"),
     ({"data_args": "{stimms:5}"}, "stimms=5 ms is not a whole number >= 0 of frames of dt=2 ms"),

@@ -32,7 +32,7 @@ def test_done_file_and_config_experiment_build_the_same(tmp_path: Path) -> None:
     without_target = [path for path in by_config.outputs if path]
     assert sorted(by_file.outputs) == sorted(without_target)
     tests = [path for path in by_file.outputs if kind_of(path) == "outputs"]
-    assert len(tests) == 5 and all("StimulusContrast:contrast=" in path for path in tests)
+    assert len(tests) == 7 and all("StimulusContrast:contrast=" in path for path in tests)
     assert by_file.rules.count("train_model") == 1
 
 
@@ -50,7 +50,7 @@ def test_guide_parameter_sweep(tmp_path: Path) -> None:
         f"models/DyRCNNx4/DyRCNNx4:lossrt=10+rctype={rctype}+tsteps=8_0001_embedded_trained.pt"
         for rctype in ("full", "self", "depthpointwise", "pointdepthwise")
     )
-    assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 4 * 5  # 4 networks x 5 contrasts
+    assert len([path for path in plan.outputs if kind_of(path) == "responses"]) == 4 * 7  # 4 networks x 7 contrasts
     comparison = plan.outputs_of("compare_experiment")
     assert len(comparison) == 6 and all(kind_of(path) == "comparison" for path in comparison)
     assert comparison[0].startswith("reports/figures/contrast/comparison_rctype-")
@@ -75,10 +75,10 @@ def test_guide_standard_models_on_a_group(tmp_path: Path) -> None:
     )
     assert plan.returncode == 0, plan.stderr
     outputs = [path for path in plan.outputs if kind_of(path) == "outputs"]
-    assert len(outputs) == 4 * 5  # four models x five contrasts
+    assert len(outputs) == 4 * 7  # four models x seven contrasts
     for name in ("AlexNet", "CorNetRT", "ResNet18", "DyRCNNx4"):
         assert (
-            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:contrast=0.05+introms=4+stimms=16+trialms=60_shapes_test_outputs.csv"
+            f"reports/{name}/{name}_0001_embedded_trained_StimulusContrast:contrast=0.05+introms=4+stimms=16+trialms=70_shapes_test_outputs.csv"
             in outputs
         )
     assert "data/interim/embedded/test_shapes/folder.link" in plan.outputs_of("link")

@@ -51,7 +51,7 @@ def test_a_configured_image_folder_runs_the_contrast_experiment_with_its_own_sta
     [figures] = (work / "reports" / "figures" / "contrast").iterdir()
     table = pd.read_csv(figures / "data.csv")
     assert set(table["first_label_index"]) == {0, 1, 2} and set(table["n_classes"]) == {3}
-    assert table["contrast"].nunique() == 5
+    assert table["contrast"].nunique() == 7
     trained = "trained" + training_tag({**REFERENCE_TRAINING, "epochs": 1, "train_images": 32, "batch_size": 16})
     sidecar = yaml.safe_load(next((work / "models").rglob(f"*_{trained}.config.yaml")).read_text())
     assert sidecar["data_name"] == "squares" and sidecar["chance"] == 0.3333

@@ -67,7 +67,7 @@ def test_standard_models_with_registered_weights_are_loaded_not_trained(tmp_path
         outputs = list(
             (work / "reports" / name).glob(f"{name}_0001_embedded_pretrained_StimulusContrast*_test_outputs.csv")
         )
-        assert len(outputs) == 5  # five contrasts
+        assert len(outputs) == 7  # seven contrasts
 
 
 def test_a_pretrained_status_without_weights_is_refused_before_any_job(tmp_path: Path) -> None:

@@ -23,9 +23,9 @@ def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
     assert len(list(plan.models())) == 4
     inputs = plan.experiment_inputs("contrast")
     tests = [path for path in inputs if path.endswith("_test_outputs.csv")]
-    assert len(tests) == 4 * 5  # four networks x five contrast levels
+    assert len(tests) == 4 * 7  # four networks x seven contrast levels
     model = "DyRCNNx4:lossrt=10+rctype=self+tsteps=8_0002_embedded_trained"
-    stem = f"{model}_StimulusContrast:contrast=0.02+introms=4+stimms=16+trialms=60_all"
+    stem = f"{model}_StimulusContrast:contrast=0.02+introms=4+stimms=16+trialms=70_all"
     assert f"reports/DyRCNNx4/{stem}_test_outputs.csv" in tests
     figures = [path for path in inputs if path.endswith(".png") and "/comparison_" not in path]
     assert len(figures) == 4 * len(plan.experiment("contrast")["plots"])
@@ -40,7 +40,7 @@ def test_sweep_paths(config_dir: Path, tmp_path: Path) -> None:
 
 def test_top_level_data_args_override_every_experiment(config_dir: Path, tmp_path: Path) -> None:
     plan = plan_for(config_dir, tmp_path, data_args="{contrast:[0.5]}")
-    assert plan.data_args("contrast") == [":contrast=0.5+introms=4+stimms=16+trialms=60"]
+    assert plan.data_args("contrast") == [":contrast=0.5+introms=4+stimms=16+trialms=70"]
 
 
 def test_hashed_tokens_map_back(config_dir: Path, tmp_path: Path) -> None:
