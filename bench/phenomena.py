@@ -36,6 +36,7 @@ import pandas as pd
 
 from dynvision.viz.measures import (
     criterion_table,
+    end_accuracy_table,
     fit_naka_rushton,
     fit_power_law,
     latency_table,
@@ -52,9 +53,7 @@ SETTLE_MS = 20
 
 def end_of_stimulus_accuracy(table: pd.DataFrame, parameter: str) -> pd.Series:
     """Accuracy at the last frame with a stimulus, per level of ``parameter``."""
-    shown = table[table["stimulus_on"].astype(bool)]
-    last = shown.groupby(parameter)["time_ms"].transform("max")
-    return shown[shown["time_ms"] == last].groupby(parameter)["correct"].mean()
+    return end_accuracy_table(table, [parameter]).set_index(parameter)["end_accuracy"]
 
 
 def report_contrast(table: pd.DataFrame) -> None:

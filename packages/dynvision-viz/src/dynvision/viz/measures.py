@@ -499,6 +499,16 @@ def accuracy_vs_parameter(
     return summary.rename(columns={"mean": "accuracy", "sem": "accuracy_sem"})
 
 
+def end_accuracy_table(table: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Accuracy at the last frame with a stimulus (`stimulus_on`; the last frame where the table lacks it) of each
+    condition of `by`: the read-out's answer once the whole stimulus has been seen, not counting the frames before
+    it has responded."""
+    by = list(by)
+    shown = table[table["stimulus_on"].astype(bool)] if "stimulus_on" in table else table
+    end = shown[shown["time_ms"] == shown.groupby(by)["time_ms"].transform("max")]
+    return end.groupby(by)["correct"].mean().rename("end_accuracy").reset_index()
+
+
 def criterion_table(table: pd.DataFrame, by: Sequence[str] = (), *, criterion: float = 0.5) -> pd.DataFrame:
     """Time (ms after the first stimulus onset) at which each condition's accuracy reaches `criterion`.
 

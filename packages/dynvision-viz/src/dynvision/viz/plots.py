@@ -112,7 +112,7 @@ def performance(path: Path, options: PlotOptions) -> Figure:
 
 def summary(path: Path, options: PlotOptions) -> Figure:
     from dynvision.viz.figures import plot_summary
-    from dynvision.viz.measures import criterion_table, latency_table, repetition_table
+    from dynvision.viz.measures import criterion_table, end_accuracy_table, latency_table, repetition_table
 
     parameter = options.parameter
     if not parameter:
@@ -138,8 +138,7 @@ def summary(path: Path, options: PlotOptions) -> Figure:
         if measure == "accuracy":
             table = course.groupby(by)["correct"].mean().rename("accuracy").reset_index()
         elif measure == "end_accuracy":
-            end = course[course["time_ms"] == course.groupby(by)["time_ms"].transform("max")]
-            table = end.groupby(by)["correct"].mean().rename("end_accuracy").reset_index()
+            table = end_accuracy_table(course, by)
         else:
             table = criterion_table(course, by, criterion=options.criterion)
     else:
